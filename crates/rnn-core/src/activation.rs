@@ -1,0 +1,169 @@
+//! Activation functions f and their derivatives f′.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Real;
+
+/// An activation function, applied element-wise.
+///
+/// | variant | f(x) | f′ as a function of y = f(x) |
+/// |---|---|---|
+/// | `Identity` | x | 1 |
+/// | `Logistic` | 1 / (1 + e^(−x)) | y (1 − y) |
+/// | `Tanh` | tanh x | 1 − y² |
+/// | `Relu` | max(0, x) | 1 if y > 0 else 0 |
+/// | `Sign` | +1 if x ≥ 0 else −1 (bipolar, Hopfield) | 0 (not trainable by gradient) |
+/// | `ScaledLogistic { min, max }` | min + (max − min) / (1 + e^(−x)) | (y − min)(max − y) / (max − min) |
+///
+/// Every derivative is available from the output y alone, which is what backpropagation keeps.
+///
+/// ```
+/// use rnn_core::Activation;
+/// let y = Activation::Logistic.apply(0.0f64);
+/// assert_eq!(y, 0.5);
+/// assert_eq!(Activation::Logistic.derivative_from_output(y), 0.25);
+/// assert_eq!(Activation::Sign.apply(-0.3f32), -1.0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub enum Activation {
+    /// f(x) = x.
+    Identity,
+    /// The logistic sigmoid 1 / (1 + e^(−x)), range (0, 1).
+    Logistic,
+    /// The hyperbolic tangent, range (−1, 1).
+    #[default]
+    Tanh,
+    /// The rectifier max(0, x).
+    Relu,
+    /// The bipolar sign: +1 for x ≥ 0, −1 otherwise. Its derivative is taken as 0.
+    Sign,
+    /// A logistic stretched to (min, max), as in the 1997 LSTM (g in (−2, 2), h in (−1, 1)).
+    ScaledLogistic {
+        /// Lower limit of the range.
+        min: f64,
+        /// Upper limit of the range.
+        max: f64,
+    },
+}
+
+impl Activation {
+    /// f(x).
+    #[inline]
+    pub fn apply<T: Real>(self, x: T) -> T {
+        match self {
+            Activation::Identity => x,
+            Activation::Logistic => logistic(x),
+            Activation::Tanh => x.tanh(),
+            Activation::Relu => {
+                if x > T::zero() {
+                    x
+                } else {
+                    T::zero()
+                }
+            }
+            Activation::Sign => {
+                if x >= T::zero() {
+                    T::one()
+                } else {
+                    -T::one()
+                }
+            }
+            Activation::ScaledLogistic { min, max } => T::of_f64(min) + T::of_f64(max - min) * logistic(x),
+        }
+    }
+
+    /// f′(x) from the output y = f(x).
+    #[inline]
+    pub fn derivative_from_output<T: Real>(self, y: T) -> T {
+        match self {
+            Activation::Identity => T::one(),
+            Activation::Logistic => y * (T::one() - y),
+            Activation::Tanh => T::one() - y * y,
+            Activation::Relu => {
+                if y > T::zero() {
+                    T::one()
+                } else {
+                    T::zero()
+                }
+            }
+            Activation::Sign => T::zero(),
+            Activation::ScaledLogistic { min, max } => {
+                (y - T::of_f64(min)) * (T::of_f64(max) - y) / T::of_f64(max - min)
+            }
+        }
+    }
+
+    /// f′(x) from the net input x.
+    #[inline]
+    pub fn derivative<T: Real>(self, x: T) -> T {
+        self.derivative_from_output(self.apply(x))
+    }
+
+    /// Applies f in place to every element of `xs`.
+    #[inline]
+    pub fn apply_slice<T: Real>(self, xs: &mut [T]) {
+        match self {
+            Activation::Identity => {}
+            Activation::Tanh => xs.iter_mut().for_each(|x| *x = x.tanh()),
+            _ => xs.iter_mut().for_each(|x| *x = self.apply(*x)),
+        }
+    }
+
+    /// Multiplies each `delta[i]` by f′ evaluated from the output `ys[i]`: δ ← δ ⊙ f′(y).
+    #[inline]
+    pub fn backprop_slice<T: Real>(self, ys: &[T], delta: &mut [T]) {
+        debug_assert_eq!(ys.len(), delta.len());
+        match self {
+            Activation::Identity => {}
+            Activation::Tanh => delta.iter_mut().zip(ys).for_each(|(d, &y)| *d *= T::one() - y * y),
+            _ => delta.iter_mut().zip(ys).for_each(|(d, &y)| *d *= self.derivative_from_output(y)),
+        }
+    }
+
+    /// Whether a gradient can pass through this function (false only for `Sign`).
+    pub fn is_differentiable(self) -> bool {
+        !matches!(self, Activation::Sign)
+    }
+}
+
+/// The logistic sigmoid, computed without overflow for large |x|.
+#[inline]
+pub fn logistic<T: Real>(x: T) -> T {
+    if x >= T::zero() {
+        T::one() / (T::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (T::one() + e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derivatives_match_finite_differences() {
+        let acts = [
+            Activation::Identity,
+            Activation::Logistic,
+            Activation::Tanh,
+            Activation::Relu,
+            Activation::ScaledLogistic { min: -2.0, max: 2.0 },
+        ];
+        for act in acts {
+            for &x in &[-2.3f64, -0.4, 0.7, 1.9] {
+                let h = 1e-6;
+                let numeric = (act.apply(x + h) - act.apply(x - h)) / (2.0 * h);
+                let analytic = act.derivative(x);
+                assert!((numeric - analytic).abs() < 1e-8, "{act:?} at {x}: {numeric} vs {analytic}");
+            }
+        }
+    }
+
+    #[test]
+    fn logistic_is_stable_at_extremes() {
+        assert_eq!(logistic(-1000.0f64), 0.0);
+        assert_eq!(logistic(1000.0f64), 1.0);
+        assert!(logistic(-100.0f32).is_finite());
+    }
+}

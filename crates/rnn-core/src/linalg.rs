@@ -1,0 +1,161 @@
+//! Dense matrix kernels behind one small API.
+//!
+//! nalgebra's own `gemm` is portable but slow on wide SIMD units; the products here go through
+//! the [`gemm`](https://docs.rs/gemm) crate (AVX-512 / AVX2 / NEON kernels chosen at run time)
+//! for `f32` and `f64`, and fall back to nalgebra for any other [`Real`]. Switching kernels
+//! touches this file alone.
+
+use std::any::TypeId;
+
+use nalgebra::{DMatrixView, DMatrixViewMut};
+
+use crate::Real;
+
+/// Products of at least this many multiply-adds use every rayon thread; smaller ones run on
+/// the calling thread, where a fork-join would cost more than it saves.
+pub const PARALLEL_THRESHOLD: usize = 1 << 20;
+
+/// Whether to transpose an operand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Use the matrix as it is.
+    N,
+    /// Use its transpose.
+    T,
+}
+
+/// C ← β·C + α·op(A)·op(B), the BLAS `gemm` contract. When β = 0, C is never read (NaN in C is
+/// overwritten).
+///
+/// The result does not depend on the number of threads: the parallel kernel splits C into
+/// blocks and never splits a dot product.
+///
+/// # Panics
+/// Panics if the shapes do not agree (an internal invariant: models check user shapes first).
+///
+/// ```
+/// use nalgebra::DMatrix;
+/// use rnn_core::linalg::{gemm, Op};
+/// let a = DMatrix::from_row_slice(2, 2, &[1.0f32, 2.0, 3.0, 4.0]);
+/// let b = DMatrix::from_row_slice(2, 1, &[1.0f32, 1.0]);
+/// let mut c = DMatrix::from_element(2, 1, 10.0f32);
+/// gemm(1.0, &mut c.as_view_mut(), 2.0, &a.as_view(), Op::N, &b.as_view(), Op::N);
+/// assert_eq!(c.as_slice(), &[16.0, 24.0]);
+/// gemm(0.0, &mut c.as_view_mut(), 1.0, &a.as_view(), Op::T, &b.as_view(), Op::N);
+/// assert_eq!(c.as_slice(), &[4.0, 6.0]);
+/// ```
+pub fn gemm<T: Real>(
+    beta: T,
+    c: &mut DMatrixViewMut<'_, T>,
+    alpha: T,
+    a: &DMatrixView<'_, T>,
+    op_a: Op,
+    b: &DMatrixView<'_, T>,
+    op_b: Op,
+) {
+    let (m, n) = c.shape();
+    let (am, ak) = if op_a == Op::N { a.shape() } else { (a.ncols(), a.nrows()) };
+    let (bk, bn) = if op_b == Op::N { b.shape() } else { (b.ncols(), b.nrows()) };
+    assert!(am == m && bn == n && ak == bk, "gemm shapes: C {m}×{n}, op(A) {am}×{ak}, op(B) {bk}×{bn}");
+    let k = ak;
+    if m == 0 || n == 0 {
+        return;
+    }
+    let is_native = TypeId::of::<T>() == TypeId::of::<f32>() || TypeId::of::<T>() == TypeId::of::<f64>();
+    if !is_native {
+        fallback(beta, c, alpha, a, op_a, b, op_b);
+        return;
+    }
+    // nalgebra views are column-major: row stride 1, column stride = leading dimension.
+    let (a_rs, a_cs) = strides(a.strides(), op_a);
+    let (b_rs, b_cs) = strides(b.strides(), op_b);
+    let (c_rs, c_cs) = (c.strides().0 as isize, c.strides().1 as isize);
+    let parallelism = if m * n * k >= PARALLEL_THRESHOLD {
+        gemm::Parallelism::Rayon(0)
+    } else {
+        gemm::Parallelism::None
+    };
+    let read_dst = beta != T::zero();
+    // SAFETY: the pointers and strides describe the three views exactly (checked shapes above);
+    // C does not alias A or B because it is borrowed mutably while they are borrowed shared;
+    // T is f32 or f64 (checked above), the types the gemm crate supports.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            c_cs,
+            c_rs,
+            read_dst,
+            a.as_ptr(),
+            a_cs,
+            a_rs,
+            b.as_ptr(),
+            b_cs,
+            b_rs,
+            beta,
+            alpha,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
+fn strides((rs, cs): (usize, usize), op: Op) -> (isize, isize) {
+    match op {
+        Op::N => (rs as isize, cs as isize),
+        Op::T => (cs as isize, rs as isize),
+    }
+}
+
+fn fallback<T: Real>(
+    beta: T,
+    c: &mut DMatrixViewMut<'_, T>,
+    alpha: T,
+    a: &DMatrixView<'_, T>,
+    op_a: Op,
+    b: &DMatrixView<'_, T>,
+    op_b: Op,
+) {
+    let a = if op_a == Op::N { a.clone_owned() } else { a.transpose() };
+    let b = if op_b == Op::N { b.clone_owned() } else { b.transpose() };
+    if beta == T::zero() {
+        c.fill(T::zero());
+    }
+    c.gemm(alpha, &a, &b, beta);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::DMatrix;
+
+    #[test]
+    fn matches_nalgebra_for_every_transpose() {
+        let a = DMatrix::<f64>::from_fn(7, 5, |i, j| (i * 5 + j) as f64 * 0.1 - 1.0);
+        let b = DMatrix::<f64>::from_fn(5, 3, |i, j| (i as f64 - j as f64) * 0.3);
+        let expected = &a * &b * 2.0 + DMatrix::from_element(7, 3, 0.5);
+        let at = a.transpose();
+        let bt = b.transpose();
+        for (aa, oa) in [(&a, Op::N), (&at, Op::T)] {
+            for (bb, ob) in [(&b, Op::N), (&bt, Op::T)] {
+                let mut c = DMatrix::from_element(7, 3, 1.0);
+                gemm(0.5, &mut c.as_view_mut(), 2.0, &aa.as_view(), oa, &bb.as_view(), ob);
+                assert!((c - &expected).abs().max() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn works_on_sub_views() {
+        let big = DMatrix::<f32>::from_fn(6, 6, |i, j| (i + 2 * j) as f32);
+        let a = big.view((1, 1), (3, 2));
+        let b = big.view((0, 3), (2, 2));
+        let mut c = DMatrix::<f32>::from_element(3, 2, f32::NAN);
+        gemm(0.0, &mut c.as_view_mut(), 1.0, &a, Op::N, &b, Op::N);
+        assert_eq!(c, a.clone_owned() * b.clone_owned());
+    }
+}

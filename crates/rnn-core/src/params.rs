@@ -1,0 +1,170 @@
+//! The flat parameter view: every weight of a model in one contiguous vector with a named layout.
+//!
+//! A model stores all its parameters in one `Vec<T>` and hands out matrix views of its blocks
+//! (`W_in`, `W_rec`, biases …). Gradients use the same layout, so an optimizer, a gradient check,
+//! a save file and an evolutionary search all see one vector, and no code walks a model's fields.
+
+use nalgebra::{DMatrixView, DMatrixViewMut};
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Real, Result};
+
+/// One named block of the flat vector: a `rows × cols` matrix stored column-major at `offset`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamBlock {
+    /// The block's name, e.g. `"w_in[0]"` or `"b_out"`.
+    pub name: String,
+    /// Index of the block's first element in the flat vector.
+    pub offset: usize,
+    /// Rows of the block's matrix.
+    pub rows: usize,
+    /// Columns of the block's matrix (1 for a bias vector).
+    pub cols: usize,
+}
+
+impl ParamBlock {
+    /// Number of elements, `rows · cols`.
+    pub fn len(&self) -> usize {
+        self.rows * self.cols
+    }
+
+    /// Whether the block holds no element.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The block's index range in the flat vector.
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.offset..self.offset + self.len()
+    }
+}
+
+/// The named layout of a flat parameter vector: consecutive, non-overlapping blocks.
+///
+/// ```
+/// use rnn_core::ParamLayout;
+/// let mut layout = ParamLayout::new();
+/// layout.push("w", 2, 3);
+/// layout.push("b", 2, 1);
+/// assert_eq!(layout.len(), 8);
+/// assert_eq!(layout.name_of(7).as_deref(), Some("b[1]"));
+/// assert_eq!(layout.name_of(3).as_deref(), Some("w[1,1]"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamLayout {
+    blocks: Vec<ParamBlock>,
+    len: usize,
+}
+
+impl ParamLayout {
+    /// An empty layout.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a `rows × cols` block named `name` and returns it.
+    pub fn push(&mut self, name: impl Into<String>, rows: usize, cols: usize) -> ParamBlock {
+        let block = ParamBlock { name: name.into(), offset: self.len, rows, cols };
+        self.len += block.len();
+        self.blocks.push(block.clone());
+        block
+    }
+
+    /// Total number of parameters.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the layout holds no parameter.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The blocks in order.
+    pub fn blocks(&self) -> &[ParamBlock] {
+        &self.blocks
+    }
+
+    /// The block called `name`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] if there is no such block.
+    pub fn block(&self, name: &str) -> Result<&ParamBlock> {
+        self.blocks.iter().find(|b| b.name == name).ok_or_else(|| Error::NotFound {
+            what: "parameter block".into(),
+            name: name.into(),
+            available: self.blocks.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", "),
+        })
+    }
+
+    /// The human-readable name of flat index `i`: `block[row,col]`, or `block[row]` for a vector.
+    pub fn name_of(&self, i: usize) -> Option<String> {
+        let b = self.blocks.iter().find(|b| b.range().contains(&i))?;
+        let k = i - b.offset;
+        let (r, c) = (k % b.rows, k / b.rows);
+        Some(if b.cols == 1 { format!("{}[{r}]", b.name) } else { format!("{}[{r},{c}]", b.name) })
+    }
+
+    /// A read-only matrix view of `block` inside the flat vector `flat`.
+    ///
+    /// # Panics
+    /// Panics if `flat` is shorter than the layout (an internal invariant of the models).
+    pub fn view<'a, T: Real>(&self, flat: &'a [T], block: &ParamBlock) -> DMatrixView<'a, T> {
+        DMatrixView::from_slice(&flat[block.range()], block.rows, block.cols)
+    }
+
+    /// A mutable matrix view of `block` inside the flat vector `flat`.
+    ///
+    /// # Panics
+    /// Panics if `flat` is shorter than the layout (an internal invariant of the models).
+    pub fn view_mut<'a, T: Real>(&self, flat: &'a mut [T], block: &ParamBlock) -> DMatrixViewMut<'a, T> {
+        DMatrixViewMut::from_slice(&mut flat[block.range()], block.rows, block.cols)
+    }
+}
+
+/// A model whose weights are one flat vector with a named layout.
+///
+/// Optimizers, the gradient checker, persistence and evolutionary search reach weights only
+/// through this trait.
+///
+/// ```
+/// use rnn_core::{ParamLayout, Parameters};
+/// struct Line { layout: ParamLayout, p: Vec<f64> }
+/// impl Parameters<f64> for Line {
+///     fn layout(&self) -> &ParamLayout { &self.layout }
+///     fn params(&self) -> &[f64] { &self.p }
+///     fn params_mut(&mut self) -> &mut [f64] { &mut self.p }
+/// }
+/// let mut layout = ParamLayout::new();
+/// layout.push("slope", 1, 1);
+/// layout.push("intercept", 1, 1);
+/// let mut line = Line { layout, p: vec![0.0; 2] };
+/// line.set_params(&[2.0, 1.0]).unwrap();
+/// assert_eq!(line.params(), &[2.0, 1.0]);
+/// assert!(line.set_params(&[1.0]).is_err());
+/// ```
+pub trait Parameters<T: Real> {
+    /// The layout of the flat vector.
+    fn layout(&self) -> &ParamLayout;
+    /// All parameters, in layout order.
+    fn params(&self) -> &[T];
+    /// All parameters, mutable, in layout order.
+    fn params_mut(&mut self) -> &mut [T];
+
+    /// Number of parameters.
+    fn num_params(&self) -> usize {
+        self.params().len()
+    }
+
+    /// Overwrites every parameter from `values`.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] if `values` has the wrong length, [`Error::NonFinite`] if
+    /// it holds NaN or infinity; the model is unchanged then.
+    fn set_params(&mut self, values: &[T]) -> Result<()> {
+        crate::error::check_dim("parameter vector length", self.num_params(), values.len())?;
+        crate::error::check_finite("parameter vector", values)?;
+        self.params_mut().copy_from_slice(values);
+        Ok(())
+    }
+}
