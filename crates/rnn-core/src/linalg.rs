@@ -70,11 +70,8 @@ pub fn gemm<T: Real>(
     let (a_rs, a_cs) = strides(a.strides(), op_a);
     let (b_rs, b_cs) = strides(b.strides(), op_b);
     let (c_rs, c_cs) = (c.strides().0 as isize, c.strides().1 as isize);
-    let parallelism = if m * n * k >= PARALLEL_THRESHOLD {
-        gemm::Parallelism::Rayon(0)
-    } else {
-        gemm::Parallelism::None
-    };
+    let parallelism =
+        if m * n * k >= PARALLEL_THRESHOLD { gemm::Parallelism::Rayon(0) } else { gemm::Parallelism::None };
     let read_dst = beta != T::zero();
     // SAFETY: the pointers and strides describe the three views exactly (checked shapes above);
     // C does not alias A or B because it is borrowed mutably while they are borrowed shared;

@@ -132,7 +132,8 @@ mod tests {
             let (mut a, mut b) = (y.clone(), y.clone());
             a[i] += h;
             b[i] -= h;
-            let num = (loss.value(a.as_view(), t.as_view(), valid) - loss.value(b.as_view(), t.as_view(), valid)) / (2.0 * h);
+            let num =
+                (loss.value(a.as_view(), t.as_view(), valid) - loss.value(b.as_view(), t.as_view(), valid)) / (2.0 * h);
             assert!((num - g[i]).abs() < 1e-8, "{loss:?} element {i}: numeric {num}, analytic {}", g[i]);
         }
     }
