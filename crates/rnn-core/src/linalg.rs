@@ -11,9 +11,22 @@ use nalgebra::{DMatrixView, DMatrixViewMut};
 
 use crate::Real;
 
-/// Products of at least this many multiply-adds use every rayon thread; smaller ones run on
-/// the calling thread, where a fork-join would cost more than it saves.
+/// Products of at least this many multiply-adds use every rayon thread under
+/// [`Threads::Auto`]; smaller ones run on the calling thread, where a fork-join would cost
+/// more than it saves.
 pub const PARALLEL_THRESHOLD: usize = 1 << 20;
+
+/// Which threads may compute a product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Threads {
+    /// Every rayon thread for products of at least [`PARALLEL_THRESHOLD`] multiply-adds, the
+    /// calling thread for smaller ones.
+    #[default]
+    Auto,
+    /// The calling thread only: for callers that split work across threads themselves, or
+    /// whose products are too short for a fork-join to pay (one step of a time loop).
+    Serial,
+}
 
 /// Whether to transpose an operand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +66,34 @@ pub fn gemm<T: Real>(
     b: &DMatrixView<'_, T>,
     op_b: Op,
 ) {
+    gemm_with(Threads::Auto, beta, c, alpha, a, op_a, b, op_b);
+}
+
+/// [`gemm`] with a choice of [`Threads`]: C ← β·C + α·op(A)·op(B). The result does not depend
+/// on `threads`.
+///
+/// # Panics
+/// Panics if the shapes do not agree (an internal invariant: models check user shapes first).
+///
+/// ```
+/// use nalgebra::DMatrix;
+/// use rnn_core::linalg::{gemm_with, Op, Threads};
+/// let a = DMatrix::from_row_slice(2, 2, &[1.0f64, 2.0, 3.0, 4.0]);
+/// let b = DMatrix::from_row_slice(2, 1, &[1.0f64, 1.0]);
+/// let mut c = DMatrix::zeros(2, 1);
+/// gemm_with(Threads::Serial, 0.0, &mut c.as_view_mut(), 1.0, &a.as_view(), Op::N, &b.as_view(), Op::N);
+/// assert_eq!(c.as_slice(), &[3.0, 7.0]);
+/// ```
+pub fn gemm_with<T: Real>(
+    threads: Threads,
+    beta: T,
+    c: &mut DMatrixViewMut<'_, T>,
+    alpha: T,
+    a: &DMatrixView<'_, T>,
+    op_a: Op,
+    b: &DMatrixView<'_, T>,
+    op_b: Op,
+) {
     let (m, n) = c.shape();
     let (am, ak) = if op_a == Op::N { a.shape() } else { (a.ncols(), a.nrows()) };
     let (bk, bn) = if op_b == Op::N { b.shape() } else { (b.ncols(), b.nrows()) };
@@ -70,8 +111,11 @@ pub fn gemm<T: Real>(
     let (a_rs, a_cs) = strides(a.strides(), op_a);
     let (b_rs, b_cs) = strides(b.strides(), op_b);
     let (c_rs, c_cs) = (c.strides().0 as isize, c.strides().1 as isize);
-    let parallelism =
-        if m * n * k >= PARALLEL_THRESHOLD { gemm::Parallelism::Rayon(0) } else { gemm::Parallelism::None };
+    let parallelism = if threads == Threads::Auto && m * n * k >= PARALLEL_THRESHOLD {
+        gemm::Parallelism::Rayon(0)
+    } else {
+        gemm::Parallelism::None
+    };
     let read_dst = beta != T::zero();
     // SAFETY: the pointers and strides describe the three views exactly (checked shapes above);
     // C does not alias A or B because it is borrowed mutably while they are borrowed shared;
@@ -141,6 +185,9 @@ mod tests {
             for (bb, ob) in [(&b, Op::N), (&bt, Op::T)] {
                 let mut c = DMatrix::from_element(7, 3, 1.0);
                 gemm(0.5, &mut c.as_view_mut(), 2.0, &aa.as_view(), oa, &bb.as_view(), ob);
+                assert!((c - &expected).abs().max() < 1e-12);
+                let mut c = DMatrix::from_element(7, 3, 1.0);
+                gemm_with(Threads::Serial, 0.5, &mut c.as_view_mut(), 2.0, &aa.as_view(), oa, &bb.as_view(), ob);
                 assert!((c - &expected).abs().max() < 1e-12);
             }
         }

@@ -13,7 +13,8 @@ use crate::{Real, activation::logistic};
 /// - `Mse`: L = 1/(N·O) Σ_j Σ_k (y_kj − t_kj)², the mean over every valid element (as
 ///   PyTorch's `MSELoss`); ∂L/∂y = 2 (y − t) / (N·O).
 /// - `SoftmaxCrossEntropy`: the outputs are logits; p = softmax(y) per column,
-///   L = −1/N Σ_j Σ_k t_kj ln p_kj (targets one-hot or any distribution); ∂L/∂y = (p − t)/N.
+///   L = −1/N Σ_j Σ_k t_kj ln p_kj (targets one-hot, a distribution, or any non-negative weights);
+///   ∂L/∂y_k = (p_k Σ_i t_i − t_k)/N, which is (p − t)/N for a distribution.
 /// - `BinaryCrossEntropy`: the outputs are logits; p = σ(y),
 ///   L = −1/(N·O) Σ [t ln p + (1 − t) ln(1 − p)]; ∂L/∂y = (p − t)/(N·O).
 ///
@@ -79,13 +80,15 @@ impl Loss {
                     let m = col.max();
                     let z: T = col.iter().map(|&v| (v - m).exp()).sum();
                     let log_z = z.ln() + m;
+                    // ∂/∂y_k of −Σ_i t_i ln p_i is p_k·Σ_i t_i − t_k (= p_k − t_k for a distribution).
+                    let t_sum: T = targets.column(j).iter().copied().sum();
                     for k in 0..rows {
                         let t = targets[(k, j)];
                         let log_p = outputs[(k, j)] - log_z;
                         if t != T::zero() {
                             total -= t * log_p;
                         }
-                        grad[(k, j)] = (log_p.exp() - t) * scale;
+                        grad[(k, j)] = (log_p.exp() * t_sum - t) * scale;
                     }
                 }
                 total * scale
@@ -143,6 +146,7 @@ mod tests {
         let y = [0.3, -1.2, 2.0, 0.1, -0.5, 0.8];
         check(Loss::Mse, &y, &[0.0, 1.0, 0.5, 0.2, 0.1, -0.3], 3, None);
         check(Loss::SoftmaxCrossEntropy, &y, &[0.0, 1.0, 0.0, 1.0, 0.0, 0.0], 3, Some(&[true, false]));
+        check(Loss::SoftmaxCrossEntropy, &y, &[0.2, 0.5, 0.0, 1.0, 0.7, 0.3], 3, None);
         check(Loss::BinaryCrossEntropy, &y, &[0.0, 1.0, 1.0, 0.0, 1.0, 0.0], 3, None);
     }
 

@@ -1,7 +1,7 @@
 //! Seeded randomness.
 //!
 //! All randomness in the workspace comes from an explicit seed. Parallel code derives one
-//! generator per item from `(seed, index)` with [`derive`], so the same seed gives the same
+//! generator per item from `(seed, index)` with [`derive()`], so the same seed gives the same
 //! result whatever the number of threads.
 
 use rand::SeedableRng;

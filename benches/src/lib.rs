@@ -1,0 +1,53 @@
+//! Shared set-up for the criterion benchmarks: the standard sizes and seeded data built outside
+//! the timed closures.
+//!
+//! Run everything with `cargo xtask bench` (which also writes `target/bench/report.md`), or one
+//! benchmark with `cargo bench -p rnn-benches --bench elman`.
+
+use nalgebra::DMatrix;
+use rnn_core::{Real, SeqBatch, rng};
+
+/// A benchmark size: inputs I, hidden units H, time steps T, batch B.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size {
+    /// Input width I.
+    pub inputs: usize,
+    /// Hidden units H.
+    pub hidden: usize,
+    /// Time steps T.
+    pub steps: usize,
+    /// Sequences per batch B.
+    pub batch: usize,
+}
+
+impl Size {
+    /// The benchmark id used in criterion's output folder, e.g. `I1_H32_T100_B1`.
+    pub fn id(&self) -> String {
+        format!("I{}_H{}_T{}_B{}", self.inputs, self.hidden, self.steps, self.batch)
+    }
+}
+
+/// The standard sizes (I, H, T, B) every recurrent benchmark runs at, the sizes that
+/// `benches/peers/torch_rnn_bench.py` times PyTorch at.
+pub const STANDARD_SIZES: [Size; 5] = [
+    Size { inputs: 1, hidden: 32, steps: 100, batch: 1 },
+    Size { inputs: 1, hidden: 32, steps: 100, batch: 32 },
+    Size { inputs: 16, hidden: 128, steps: 100, batch: 32 },
+    Size { inputs: 64, hidden: 512, steps: 50, batch: 32 },
+    Size { inputs: 8, hidden: 128, steps: 100, batch: 1 },
+];
+
+/// A batch of `size.batch` sequences of `size.steps` steps with standard-normal-like inputs and
+/// targets of width `outputs`, from a fixed seed.
+pub fn random_batch<T: Real>(size: Size, outputs: usize, seed: u64) -> SeqBatch<T> {
+    use rand::RngExt;
+    let mut r = rng::seeded(seed);
+    let cols = size.steps * size.batch;
+    let mut uniform = |_, _| T::of_f64(r.random::<f64>() * 2.0 - 1.0);
+    let inputs = DMatrix::from_fn(size.inputs, cols, &mut uniform);
+    let targets = DMatrix::from_fn(outputs, cols, &mut uniform);
+    match SeqBatch::new(inputs, Some(targets), size.steps, size.batch) {
+        Ok(batch) => batch,
+        Err(e) => unreachable!("benchmark batch shapes are consistent by construction: {e}"),
+    }
+}

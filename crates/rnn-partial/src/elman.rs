@@ -1,0 +1,192 @@
+//! The Elman net (simple recurrent network): the context is a copy of the first hidden
+//! layer's previous activations.
+//!
+//! Elman (1990), "Finding structure in time", *Cognitive Science* 14:179–211:
+//!
+//! - c(t) = h⁰(t − 1), one context unit per unit of the first hidden layer, c(0) = c₀
+//!   (Elman used 0.5; the default here is 0);
+//! - h⁰(t) = f₀(W_in·x(t) + W_context·c(t) + b⁰), further hidden layers
+//!   hˡ(t) = f_l(W_hiddenˡ·hˡ⁻¹(t) + bˡ), output y(t) = g(W_out·h^(L−1)(t) + b_out).
+
+use rnn_core::{Activation, Real, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::api::partial_net_api;
+use crate::arch::{Arch, ContextSource};
+use crate::backprop::Backprop;
+use crate::init::Init;
+use crate::net::Core;
+
+/// The configuration of an [`Elman`] net; [`build`](Self::build) validates it and draws the
+/// weights.
+///
+/// ```
+/// use rnn_core::{Activation, Error};
+/// use rnn_partial::{Backprop, ElmanConfig};
+/// let config = ElmanConfig::new(1, &[2], 1)
+///     .hidden_activation(Activation::Logistic)
+///     .output_activation(Activation::Logistic)
+///     .initial_context(0.5)
+///     .backprop(Backprop::ContextAsInput)
+///     .seed(1990);
+/// let net = config.build::<f64>().unwrap();
+/// assert_eq!(net.context_size(), 2);
+/// // 1·2 input weights + 2·2 context weights + 2 biases + 2·1 output weights + 1 bias.
+/// assert_eq!(rnn_core::Parameters::num_params(&net), 11);
+/// let bad = ElmanConfig::new(1, &[], 1).build::<f64>();
+/// assert!(matches!(bad, Err(Error::Empty { .. })));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ElmanConfig {
+    /// Width I of the input x(t).
+    pub inputs: usize,
+    /// Sizes of the hidden layers, the first one feeding the context (at least one layer).
+    pub hidden: Vec<usize>,
+    /// Width O of the output y(t).
+    pub outputs: usize,
+    /// Activation of each hidden layer (one per layer; tanh by default).
+    pub hidden_activations: Vec<Activation>,
+    /// Activation g of the output (identity by default).
+    pub output_activation: Activation,
+    /// The value c₀ of every context unit at the first step (0 by default).
+    pub initial_context: f64,
+    /// How gradients are computed (full BPTT by default).
+    pub backprop: Backprop,
+    /// How the weights are drawn (Glorot uniform by default).
+    pub init: Init,
+    /// The seed of the weight draw.
+    pub seed: u64,
+}
+
+impl ElmanConfig {
+    /// A net with `inputs` inputs, hidden layers of the given sizes (tanh), `outputs` linear
+    /// outputs, context starting at 0, full BPTT, Glorot initialisation, seed 0.
+    pub fn new(inputs: usize, hidden: &[usize], outputs: usize) -> Self {
+        Self {
+            inputs,
+            hidden: hidden.to_vec(),
+            outputs,
+            hidden_activations: vec![Activation::Tanh; hidden.len()],
+            output_activation: Activation::Identity,
+            initial_context: 0.0,
+            backprop: Backprop::Full,
+            init: Init::Glorot,
+            seed: 0,
+        }
+    }
+
+    /// Uses `f` in every hidden layer.
+    pub fn hidden_activation(mut self, f: Activation) -> Self {
+        self.hidden_activations = vec![f; self.hidden.len()];
+        self
+    }
+
+    /// Sets the activation of each hidden layer (one per layer).
+    pub fn hidden_activations(mut self, fs: &[Activation]) -> Self {
+        self.hidden_activations = fs.to_vec();
+        self
+    }
+
+    /// Sets the output activation g.
+    pub fn output_activation(mut self, g: Activation) -> Self {
+        self.output_activation = g;
+        self
+    }
+
+    /// Sets the initial value c₀ of every context unit.
+    pub fn initial_context(mut self, c0: f64) -> Self {
+        self.initial_context = c0;
+        self
+    }
+
+    /// Sets how gradients are computed.
+    pub fn backprop(mut self, backprop: Backprop) -> Self {
+        self.backprop = backprop;
+        self
+    }
+
+    /// Sets the initialisation scheme.
+    pub fn init(mut self, init: Init) -> Self {
+        self.init = init;
+        self
+    }
+
+    /// Sets the seed of the weight draw.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Checks every setting.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`](rnn_core::Error::InvalidConfig) for a zero size, a
+    /// non-finite initial context, a non-differentiable activation or a bad initialisation
+    /// number; [`Error::Empty`](rnn_core::Error::Empty) for no hidden layer;
+    /// [`Error::DimensionMismatch`](rnn_core::Error::DimensionMismatch) if the activations are
+    /// not one per hidden layer.
+    pub fn validate(&self) -> Result<()> {
+        self.arch().validate()?;
+        self.init.validate()
+    }
+
+    /// Builds the net with weights drawn by [`init`](Self::init) from [`seed`](Self::seed).
+    ///
+    /// # Errors
+    /// As [`validate`](Self::validate).
+    pub fn build<T: Real>(&self) -> Result<Elman<T>> {
+        self.validate()?;
+        let core = Core::build(self.arch(), self.init, self.seed)?;
+        Ok(Elman { config: self.clone(), core })
+    }
+
+    pub(crate) fn arch(&self) -> Arch {
+        Arch {
+            inputs: self.inputs,
+            hidden: self.hidden.clone(),
+            outputs: self.outputs,
+            activations: self.hidden_activations.clone(),
+            output_activation: self.output_activation,
+            source: ContextSource::Hidden,
+            mu: 0.0,
+            initial_context: self.initial_context,
+        }
+    }
+}
+
+/// An Elman net (simple recurrent network) over scalars `T`; see the [module](self) for the
+/// equations.
+///
+/// It implements [`Parameters`](rnn_core::Parameters) (blocks `w_in`, `w_context`,
+/// `b_hidden0`, `w_hidden1`, `b_hidden1`, …, `w_out`, `b_out`),
+/// [`SequenceModel`](rnn_core::SequenceModel), [`Differentiable`](rnn_core::Differentiable)
+/// (by the configured [`Backprop`] mode) and [`Persist`](rnn_core::Persist) (kind
+/// `rnn-partial/elman`).
+///
+/// ```
+/// use nalgebra::DMatrix;
+/// use rnn_core::{Differentiable, Loss, Optimizer, Parameters, SeqBatch, SequenceModel, optim::Sgd};
+/// use rnn_partial::ElmanConfig;
+/// let mut net = ElmanConfig::new(1, &[8], 1).seed(1).build::<f32>().unwrap();
+/// // A batch of 4 sequences of 10 steps: column t·4 + b is step t of sequence b.
+/// let x = DMatrix::from_fn(1, 40, |_, j| ((j / 4) as f32 * 0.5 + (j % 4) as f32).sin());
+/// let d = x.map(|v| 0.5 * v);
+/// let batch = SeqBatch::new(x, Some(d), 10, 4).unwrap();
+/// let mut grad = vec![0.0; net.num_params()];
+/// let mut sgd = Sgd::new(0.1).unwrap();
+/// let before = net.loss_and_gradient(&batch, Loss::Mse, &mut grad).unwrap();
+/// for _ in 0..50 {
+///     net.loss_and_gradient(&batch, Loss::Mse, &mut grad).unwrap();
+///     sgd.step(net.params_mut(), &grad).unwrap();
+/// }
+/// assert!(net.loss(&batch, Loss::Mse).unwrap() < before);
+/// assert_eq!(net.forward(&batch).unwrap().shape(), (1, 40));
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct Elman<T: Real> {
+    config: ElmanConfig,
+    core: Core<T>,
+}
+
+partial_net_api!(Elman, ElmanConfig, "rnn-partial/elman");

@@ -1,0 +1,252 @@
+//! The arithmetic of the time loop on contiguous column-major slices: matrix products
+//! (through [`rnn_core::linalg`]), bias and activation fused in one pass (with a vectorised
+//! tanh for `f32`), δ ⊙ f′, and row sums.
+//!
+//! Shapes are internal invariants here (the models check user input at their boundary), so
+//! they are `debug_assert!`ed, not returned as errors.
+
+use std::any::TypeId;
+
+use nalgebra::{DMatrixView, DMatrixViewMut};
+use rnn_core::linalg::{self, Op, Threads};
+use rnn_core::{Activation, Real};
+
+/// C ← β·C + α·op(A)·op(B) on contiguous column-major slices, where C is `m × n`, op(A) is
+/// `m × k` and op(B) is `k × n`. A is stored `m × k` for [`Op::N`] and `k × m` for [`Op::T`];
+/// B is stored `k × n` for [`Op::N`] and `n × k` for [`Op::T`]. When β = 0, C is not read.
+///
+/// Runs [`linalg::gemm_with`] on the calling thread: the models split work across threads
+/// themselves, by sequences of the batch, where no step needs to wait for another thread.
+#[inline]
+pub(crate) fn gemm<T: Real>(
+    beta: T,
+    c: &mut [T],
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: T,
+    a: &[T],
+    op_a: Op,
+    b: &[T],
+    op_b: Op,
+) {
+    debug_assert_eq!(c.len(), m * n);
+    debug_assert_eq!(a.len(), m * k);
+    debug_assert_eq!(b.len(), k * n);
+    if m == 0 || n == 0 {
+        return;
+    }
+    let (ar, ac) = if op_a == Op::N { (m, k) } else { (k, m) };
+    let (br, bc) = if op_b == Op::N { (k, n) } else { (n, k) };
+    let av = DMatrixView::from_slice(a, ar, ac);
+    let bv = DMatrixView::from_slice(b, br, bc);
+    let mut cv = DMatrixViewMut::from_slice(c, m, n);
+    linalg::gemm_with(Threads::Serial, beta, &mut cv, alpha, &av, op_a, &bv, op_b);
+}
+
+/// z ← f(z + b) column by column: `z` is `rows × n`, `bias` has `rows` entries.
+#[inline]
+pub(crate) fn bias_activation<T: Real>(z: &mut [T], rows: usize, bias: &[T], f: Activation) {
+    debug_assert_eq!(bias.len(), rows);
+    debug_assert_eq!(z.len() % rows, 0);
+    for col in z.chunks_exact_mut(rows) {
+        for (zi, &bi) in col.iter_mut().zip(bias) {
+            *zi += bi;
+        }
+    }
+    activate(z, f);
+}
+
+/// x ← f(x) element-wise; tanh and the logistic in `f32` use a vectorised rational
+/// approximation of tanh (within 2·10⁻⁷ of the correctly rounded value).
+#[inline]
+pub(crate) fn activate<T: Real>(xs: &mut [T], f: Activation) {
+    if TypeId::of::<T>() == TypeId::of::<f32>() {
+        // SAFETY: T is f32 (checked just above), so the slice has the same layout.
+        let xs32 = unsafe { &mut *(xs as *mut [T] as *mut [f32]) };
+        match f {
+            Activation::Tanh => return tanh_f32(xs32),
+            Activation::Logistic => {
+                // σ(x) = (1 + tanh(x/2)) / 2.
+                xs32.iter_mut().for_each(|x| *x *= 0.5);
+                tanh_f32(xs32);
+                xs32.iter_mut().for_each(|x| *x = 0.5 + 0.5 * *x);
+                return;
+            }
+            _ => {}
+        }
+    }
+    f.apply_slice(xs);
+}
+
+/// δ ← δ ⊙ f′(y), f′ written in terms of the output y.
+#[inline]
+pub(crate) fn backprop_activation<T: Real>(y: &[T], delta: &mut [T], f: Activation) {
+    debug_assert_eq!(y.len(), delta.len());
+    f.backprop_slice(y, delta);
+}
+
+/// out ← Σ_j m[:, j]: the row sums of the `rows × n` matrix `m`.
+#[inline]
+pub(crate) fn row_sums<T: Real>(out: &mut [T], m: &[T], rows: usize) {
+    debug_assert_eq!(out.len(), rows);
+    out.fill(T::zero());
+    for col in m.chunks_exact(rows) {
+        for (o, &v) in out.iter_mut().zip(col) {
+            *o += v;
+        }
+    }
+}
+
+/// y ← y + x.
+#[inline]
+pub(crate) fn add<T: Real>(y: &mut [T], x: &[T]) {
+    debug_assert_eq!(y.len(), x.len());
+    y.iter_mut().zip(x).for_each(|(a, &b)| *a += b);
+}
+
+/// y ← μ·y + x.
+#[inline]
+pub(crate) fn decay_add<T: Real>(y: &mut [T], mu: T, x: &[T]) {
+    debug_assert_eq!(y.len(), x.len());
+    y.iter_mut().zip(x).for_each(|(a, &b)| *a = mu * *a + b);
+}
+
+/// tanh on a slice of `f32`, vectorised for the CPU at hand.
+fn tanh_f32(xs: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (checked just above).
+            unsafe { tanh_f32_avx512(xs) };
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has AVX2 and FMA (checked just above).
+            unsafe { tanh_f32_avx2(xs) };
+            return;
+        }
+    }
+    tanh_f32_impl(xs);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn tanh_f32_avx512(xs: &mut [f32]) {
+    tanh_f32_impl(xs);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn tanh_f32_avx2(xs: &mut [f32]) {
+    tanh_f32_impl(xs);
+}
+
+#[inline(always)]
+fn tanh_f32_impl(xs: &mut [f32]) {
+    for x in xs.iter_mut() {
+        *x = tanh_rational(*x);
+    }
+}
+
+/// tanh x ≈ x·p(x²)/q(x²) on x clamped to [−7.905, 7.905] (beyond which tanh rounds to ±1 in
+/// `f32`): the 13/6 rational approximation of Eigen's `ptanh_float`, branch-free (the two
+/// selects become blends) so that it vectorises. NaN stays NaN.
+#[inline(always)]
+fn tanh_rational(x: f32) -> f32 {
+    const CLAMP: f32 = 7.905_311;
+    const A1: f32 = 4.893_524_6e-3;
+    const A3: f32 = 6.372_619_3e-4;
+    const A5: f32 = 1.485_722_4e-5;
+    const A7: f32 = 5.122_297e-8;
+    const A9: f32 = -8.604_672e-11;
+    const A11: f32 = 2.000_188e-13;
+    const A13: f32 = -2.760_768_5e-16;
+    const B0: f32 = 4.893_525e-3;
+    const B2: f32 = 2.268_434_7e-3;
+    const B4: f32 = 1.185_347e-4;
+    const B6: f32 = 1.198_258_4e-6;
+    let x = x.clamp(-CLAMP, CLAMP);
+    let x2 = x * x;
+    let mut p = x2 * A13 + A11;
+    p = x2 * p + A9;
+    p = x2 * p + A7;
+    p = x2 * p + A5;
+    p = x2 * p + A3;
+    p = x2 * p + A1;
+    p *= x;
+    let mut q = x2 * B6 + B4;
+    q = x2 * q + B2;
+    q = x2 * q + B0;
+    // Below 4·10⁻⁴, tanh x rounds to x.
+    if x.abs() < 4e-4 { x } else { p / q }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::DMatrix;
+
+    #[test]
+    fn fast_tanh_is_accurate() {
+        let mut worst = 0.0f64;
+        let n = 200_000;
+        let xs: Vec<f32> = (0..=n).map(|i| -10.0 + 20.0 * i as f32 / n as f32).collect();
+        let mut ys = xs.clone();
+        tanh_f32(&mut ys);
+        for (&x, &y) in xs.iter().zip(&ys) {
+            let exact = (x as f64).tanh();
+            worst = worst.max((y as f64 - exact).abs());
+            assert!(y.abs() <= 1.0, "tanh({x}) = {y}");
+        }
+        assert!(worst < 2e-7, "worst error {worst}");
+        let mut tiny = [1e-30f32, -1e-20, 0.0, f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
+        tanh_f32(&mut tiny);
+        assert_eq!(&tiny[..3], &[1e-30, -1e-20, 0.0]);
+        assert!(tiny[3].is_nan());
+        assert_eq!(&tiny[4..], &[1.0, -1.0]);
+    }
+
+    #[test]
+    fn fast_logistic_is_accurate() {
+        let mut xs: Vec<f32> = (0..2001).map(|i| -20.0 + i as f32 * 0.02).collect();
+        let exact: Vec<f64> = xs.iter().map(|&x| 1.0 / (1.0 + (-(x as f64)).exp())).collect();
+        activate(&mut xs, Activation::Logistic);
+        for (y, e) in xs.iter().zip(exact) {
+            assert!((*y as f64 - e).abs() < 2e-7);
+        }
+    }
+
+    #[test]
+    fn gemm_matches_nalgebra_small_and_large() {
+        for &(m, n, k) in &[(3, 1, 2), (7, 3, 5), (32, 1, 32), (33, 2, 17), (64, 64, 64), (5, 40, 300)] {
+            let a = DMatrix::<f64>::from_fn(m, k, |i, j| ((i * 7 + j * 3) % 11) as f64 * 0.1 - 0.5);
+            let b = DMatrix::<f64>::from_fn(k, n, |i, j| ((i * 5 + j) % 7) as f64 * 0.2 - 0.6);
+            let c0 = DMatrix::<f64>::from_fn(m, n, |i, j| (i + j) as f64 * 0.01);
+            let expected = &c0 * 0.5 + (&a * &b) * 2.0;
+            let at = a.transpose();
+            let bt = b.transpose();
+            for (aa, oa) in [(&a, Op::N), (&at, Op::T)] {
+                for (bb, ob) in [(&b, Op::N), (&bt, Op::T)] {
+                    let mut c = c0.clone();
+                    gemm(0.5, c.as_mut_slice(), m, n, k, 2.0, aa.as_slice(), oa, bb.as_slice(), ob);
+                    assert!((&c - &expected).abs().max() < 1e-12, "{m}×{n}×{k} {oa:?}{ob:?}");
+                    let mut c = DMatrix::from_element(m, n, f64::NAN);
+                    gemm(0.0, c.as_mut_slice(), m, n, k, 1.0, aa.as_slice(), oa, bb.as_slice(), ob);
+                    assert!((&c - &a * &b).abs().max() < 1e-12);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn row_sums_and_bias_activation() {
+        let m = [1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let mut s = [9.0; 2];
+        row_sums(&mut s, &m, 2);
+        assert_eq!(s, [9.0, 12.0]);
+        let mut z = [0.0f64, 1.0, 2.0, 3.0];
+        bias_activation(&mut z, 2, &[1.0, -1.0], Activation::Identity);
+        assert_eq!(z, [1.0, 0.0, 3.0, 2.0]);
+    }
+}

@@ -1,0 +1,321 @@
+//! The engine Elman and Jordan nets share: weights, scratch, and the batched forward and
+//! backward passes.
+//!
+//! # Forward over a batch (T steps, B sequences, N = T·B columns)
+//!
+//! 1. The input projection of every column at once, one matrix product:
+//!    Z = W_in·X, `H₀ × N`, written where h⁰ will be.
+//! 2. The time loop, one product per step: z⁰(t) = Z(t) + W_context·c(t), then
+//!    h⁰(t) = f₀(z⁰(t) + b⁰) in one pass over the B columns.
+//!    - Elman: c(t) = h⁰(t − 1) is the block just before h⁰(t) in the same buffer (c(0) in
+//!      front), so the loop reads and writes one buffer and copies nothing. The further hidden
+//!      layers and the output do not feed back, so they run after the loop over all N columns
+//!      at once (one product per layer).
+//!    - Jordan: the output feeds back, so the whole perceptron runs inside the loop, then
+//!      c(t + 1) = μ·c(t) + y(t).
+//!
+//! # Backward
+//!
+//! From ∂L/∂y (the loss gradient of every column), δ_out = ∂L/∂y ⊙ g′(y).
+//!
+//! - Elman, full BPTT: the output and upper layers backpropagate over all N columns at once;
+//!   then δ⁰(t) = (∂L/∂h⁰(t) + W_contextᵀ·δ⁰(t + 1)) ⊙ f₀′(h⁰(t)), one product per step.
+//! - Jordan, full BPTT: ∂L/∂y(t) gains ∂L/∂c(t + 1), the perceptron backpropagates one step,
+//!   and ∂L/∂c(t) = μ·∂L/∂c(t + 1) + W_contextᵀ·δ⁰(t).
+//! - Context as input: the same without the terms through the context.
+//! - Truncated(k): for each target step t, the term through the context is followed back k
+//!   transitions from t and its contributions added to the δ of those steps.
+//!
+//! Then every weight gradient is one product over all N columns, ∂L/∂W = δ·(layer input)ᵀ:
+//! ∂L/∂W_context = δ⁰·[c(0) … c(T − 1)]ᵀ, ∂L/∂W_in = δ⁰·Xᵀ, and biases are row sums of δ.
+
+use nalgebra::{DMatrix, DMatrixView};
+use rnn_core::linalg::Op;
+use rnn_core::{Error, Loss, ParamLayout, Real, Result, SeqBatch, error::check_dim};
+use serde::{Deserialize, Serialize};
+
+use crate::arch::{Arch, ContextSource};
+use crate::backprop::Path;
+use crate::init::Init;
+use crate::kernels::{self, add};
+use crate::mlp::{self, cols, cols_mut};
+use crate::state::State;
+use crate::work::Work;
+
+/// Weights, layout and scratch of a partially recurrent net.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub(crate) struct Core<T: Real> {
+    pub arch: Arch,
+    pub layout: ParamLayout,
+    pub params: Vec<T>,
+    #[serde(skip)]
+    pub work: Work<T>,
+}
+
+impl<T: Real> Core<T> {
+    /// A net of shape `arch` with weights drawn by `init` from `seed`.
+    pub fn build(arch: Arch, init: Init, seed: u64) -> Result<Self> {
+        arch.validate()?;
+        let params = init.draw(&arch, seed)?;
+        let layout = arch.layout();
+        Ok(Self { arch, layout, params, work: Work::default() })
+    }
+
+    /// Checks a decoded net: shape valid, layout and parameter count as the shape requires,
+    /// every weight finite.
+    pub fn validate(&self) -> Result<()> {
+        self.arch.validate()?;
+        let expected = self.arch.layout();
+        if self.layout != expected {
+            return Err(Error::Corrupt("parameter layout does not match the configuration".into()));
+        }
+        check_dim("parameter count", expected.len(), self.params.len())?;
+        rnn_core::error::check_finite("parameters", &self.params)
+    }
+
+    /// Every context unit of `batch` sequences at the configured initial value.
+    pub fn initial_state(&self, batch: usize) -> State<T> {
+        State::from_context(DMatrix::from_element(
+            self.arch.context(),
+            batch,
+            T::of_f64(self.arch.initial_context),
+        ))
+    }
+
+    /// Sets every context unit of `state` back to the initial value.
+    pub fn reset_state(&self, state: &mut State<T>) {
+        state.context.fill(T::of_f64(self.arch.initial_context));
+    }
+
+    /// Checks a batch's input width (and target width, when `targets` is asked for).
+    pub fn check_batch(&self, batch: &SeqBatch<T>, targets: bool) -> Result<()> {
+        check_dim("input width", self.arch.inputs, batch.input_size())?;
+        if targets {
+            let t = batch.require_targets()?;
+            check_dim("target width", self.arch.outputs, t.nrows())?;
+        }
+        Ok(())
+    }
+
+    /// Checks that `state` fits this net and a batch of `batch` sequences.
+    pub fn check_state(&self, state: &State<T>, batch: usize) -> Result<()> {
+        check_dim("context units in the state", self.arch.context(), state.context.nrows())?;
+        check_dim("sequences in the state (batch size)", batch, state.batch_size())?;
+        rnn_core::error::check_finite("state context", state.context.as_slice())
+    }
+
+    /// Runs the batch forward from the contexts `c0` (`C × B`), filling the scratch buffers.
+    pub fn forward_batch(&mut self, batch: &SeqBatch<T>, c0: &[T]) {
+        let (steps, b) = (batch.steps(), batch.batch_size());
+        let Core { arch, params: p, work, .. } = self;
+        work.ensure(arch, steps, b);
+        let (one, zero) = (T::one(), T::zero());
+        let (h0, ni, nc, n) = (arch.hidden[0], arch.inputs, arch.context(), steps * b);
+        let blk = h0 * b;
+        let (w_ctx, b0, f0) = (&p[arch.w_context()], &p[arch.b_hidden(0)], arch.activations[0]);
+        debug_assert_eq!(c0.len(), nc * b);
+        // Input projection of every step at once.
+        let x = batch.inputs().as_slice();
+        kernels::gemm(zero, &mut work.acts[0][blk..], h0, n, ni, one, &p[arch.w_in()], Op::N, x, Op::N);
+        match arch.source {
+            ContextSource::Hidden => {
+                let a0 = &mut work.acts[0];
+                a0[..blk].copy_from_slice(c0);
+                for t in 0..steps {
+                    let (before, from) = a0.split_at_mut((t + 1) * blk);
+                    let c = &before[t * blk..];
+                    let z = &mut from[..blk];
+                    kernels::gemm(one, z, h0, b, h0, one, w_ctx, Op::N, c, Op::N);
+                    kernels::bias_activation(z, h0, b0, f0);
+                }
+                mlp::forward_upper(arch, p, &mut work.acts, b, &mut work.out, 0, n);
+            }
+            ContextSource::Output => {
+                let cb = nc * b;
+                let mu = T::of_f64(arch.mu);
+                work.ctx[..cb].copy_from_slice(c0);
+                for t in 0..steps {
+                    let z = cols_mut(&mut work.acts[0], h0, (t + 1) * b, b);
+                    kernels::gemm(one, z, h0, b, nc, one, w_ctx, Op::N, cols(&work.ctx, nc, t * b, b), Op::N);
+                    kernels::bias_activation(z, h0, b0, f0);
+                    mlp::forward_upper(arch, p, &mut work.acts, b, &mut work.out, t * b, b);
+                    let (before, from) = work.ctx.split_at_mut((t + 1) * cb);
+                    let y = cols(&work.out, nc, t * b, b);
+                    for ((next, &prev), &yi) in from[..cb].iter_mut().zip(&before[t * cb..]).zip(y) {
+                        *next = mu * prev + yi;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The outputs of the last forward pass, `O × T·B`.
+    pub fn outputs(&self, n: usize) -> DMatrix<T> {
+        DMatrix::from_column_slice(self.arch.outputs, n, &self.work.out[..self.arch.outputs * n])
+    }
+
+    /// Writes into `state` each sequence's context after its last valid step.
+    pub fn store_final_context(&self, batch: &SeqBatch<T>, state: &mut State<T>) {
+        let (b, nc) = (batch.batch_size(), self.arch.context());
+        let src = match self.arch.source {
+            ContextSource::Hidden => &self.work.acts[0],
+            ContextSource::Output => &self.work.ctx,
+        };
+        let dst = state.context.as_mut_slice();
+        for (j, &len) in batch.lengths().iter().enumerate() {
+            // h⁰(len − 1) (Elman) and c(len) (Jordan) both sit in column len·B + j.
+            let col = len * b + j;
+            dst[j * nc..(j + 1) * nc].copy_from_slice(&src[col * nc..(col + 1) * nc]);
+        }
+    }
+
+    /// The loss of the last forward pass over `batch`, and its gradient along `path` into
+    /// `grad`. The batch's targets must have been checked.
+    pub fn loss_and_gradient(&mut self, batch: &SeqBatch<T>, loss: Loss, path: Path, grad: &mut [T]) -> Result<T> {
+        let targets = batch.require_targets()?;
+        let n = batch.steps() * batch.batch_size();
+        let value = {
+            let out = DMatrixView::from_slice(&self.work.out[..self.arch.outputs * n], self.arch.outputs, n);
+            loss.value_and_gradient(out, targets.as_view(), batch.valid_mask(), &mut self.work.d_out)
+        };
+        match self.arch.source {
+            ContextSource::Hidden => self.backward_elman(batch, path, grad),
+            ContextSource::Output => self.backward_jordan(batch, path, grad),
+        }
+        Ok(value)
+    }
+
+    /// Backward pass of an Elman net (context from the first hidden layer).
+    fn backward_elman(&mut self, batch: &SeqBatch<T>, path: Path, grad: &mut [T]) {
+        let (steps, b) = (batch.steps(), batch.batch_size());
+        let Core { arch, params: p, work, .. } = self;
+        let Work { acts, out, deltas, d_out, tmp, dc, .. } = work;
+        let (one, zero) = (T::one(), T::zero());
+        let (h0, n) = (arch.hidden[0], steps * b);
+        let blk = h0 * b;
+        let (w_ctx, f0) = (&p[arch.w_context()], arch.activations[0]);
+        let d_out = d_out.as_mut_slice();
+        kernels::backprop_activation(out, d_out, arch.output_activation);
+        mlp::backward_upper(arch, p, acts, 0, d_out, deltas, 0, n);
+        let a0 = &acts[0];
+        let d0 = &mut deltas[0];
+        match path {
+            Path::Local => kernels::backprop_activation(&a0[blk..], d0, f0),
+            Path::Full => {
+                for t in (0..steps).rev() {
+                    let (upto, after) = d0.split_at_mut((t + 1) * blk);
+                    let d = &mut upto[t * blk..];
+                    if t + 1 < steps {
+                        kernels::gemm(one, d, h0, b, h0, one, w_ctx, Op::T, &after[..blk], Op::N);
+                    }
+                    kernels::backprop_activation(cols(a0, h0, (t + 1) * b, b), d, f0);
+                }
+            }
+            Path::Truncated(k) => {
+                kernels::backprop_activation(&a0[blk..], d0, f0);
+                // Contributions to step s come only from targets t > s, so the δ of step t is
+                // still its local value when target t is followed back.
+                let (mut r, mut r_next) = (&mut tmp[0], dc);
+                for t in 1..steps {
+                    let stop = t.saturating_sub(k);
+                    kernels::gemm(zero, r, h0, b, h0, one, w_ctx, Op::T, cols(d0, h0, t * b, b), Op::N);
+                    let mut s = t - 1;
+                    loop {
+                        kernels::backprop_activation(cols(a0, h0, (s + 1) * b, b), r, f0);
+                        add(cols_mut(d0, h0, s * b, b), r);
+                        if s == stop {
+                            break;
+                        }
+                        kernels::gemm(zero, r_next, h0, b, h0, one, w_ctx, Op::T, r, Op::N);
+                        std::mem::swap(&mut r, &mut r_next);
+                        s -= 1;
+                    }
+                }
+            }
+        }
+        let ctx = &acts[0][..n * h0];
+        mlp::weight_gradients(arch, acts, b, batch.inputs().as_slice(), ctx, deltas, d_out, grad, n);
+    }
+
+    /// Backward pass of a Jordan net (context from the output).
+    fn backward_jordan(&mut self, batch: &SeqBatch<T>, path: Path, grad: &mut [T]) {
+        let (steps, b) = (batch.steps(), batch.batch_size());
+        let Core { arch, params: p, work, .. } = self;
+        let Work { acts, out, ctx, deltas, d_out, tmp, tmp_out, dc, .. } = work;
+        let (one, zero) = (T::one(), T::zero());
+        let (h0, o, nc, n) = (arch.hidden[0], arch.outputs, arch.context(), steps * b);
+        let mu = T::of_f64(arch.mu);
+        let (w_ctx, f0, g) = (&p[arch.w_context()], arch.activations[0], arch.output_activation);
+        let d_out = d_out.as_mut_slice();
+        match path {
+            Path::Full => {
+                dc.fill(zero);
+                for t in (0..steps).rev() {
+                    let dy = cols_mut(d_out, o, t * b, b);
+                    if t + 1 < steps {
+                        add(dy, dc);
+                    }
+                    kernels::backprop_activation(cols(out, o, t * b, b), dy, g);
+                    mlp::backward_upper(arch, p, acts, t * b, dy, deltas, t * b, b);
+                    let d0 = cols_mut(&mut deltas[0], h0, t * b, b);
+                    kernels::backprop_activation(cols(&acts[0], h0, (t + 1) * b, b), d0, f0);
+                    if t > 0 {
+                        kernels::gemm(mu, dc, nc, b, h0, one, w_ctx, Op::T, d0, Op::N);
+                    }
+                }
+            }
+            Path::Local | Path::Truncated(_) => {
+                kernels::backprop_activation(out, d_out, g);
+                mlp::backward_upper(arch, p, acts, 0, d_out, deltas, 0, n);
+                kernels::backprop_activation(&acts[0][h0 * b..], &mut deltas[0], f0);
+            }
+        }
+        if let Path::Truncated(k) = path {
+            // As for Elman: δ of step t is still local when target t is followed back.
+            for t in 1..steps {
+                let stop = t.saturating_sub(k);
+                kernels::gemm(zero, dc, nc, b, h0, one, w_ctx, Op::T, cols(&deltas[0], h0, t * b, b), Op::N);
+                let mut s = t - 1;
+                loop {
+                    tmp_out.copy_from_slice(dc);
+                    kernels::backprop_activation(cols(out, o, s * b, b), tmp_out, g);
+                    mlp::backward_upper(arch, p, acts, s * b, tmp_out, tmp, 0, b);
+                    kernels::backprop_activation(cols(&acts[0], h0, (s + 1) * b, b), &mut tmp[0], f0);
+                    add(cols_mut(d_out, o, s * b, b), tmp_out);
+                    for (l, t_l) in tmp.iter().enumerate() {
+                        add(cols_mut(&mut deltas[l], arch.hidden[l], s * b, b), t_l);
+                    }
+                    if s == stop {
+                        break;
+                    }
+                    kernels::gemm(mu, dc, nc, b, h0, one, w_ctx, Op::T, &tmp[0], Op::N);
+                    s -= 1;
+                }
+            }
+        }
+        let c = &ctx[..n * nc];
+        mlp::weight_gradients(arch, acts, b, batch.inputs().as_slice(), c, deltas, d_out, grad, n);
+    }
+
+    /// One step of `state.batch_size()` sequences from inputs `x` (`I × B`): writes the
+    /// outputs into the state and advances its context. Shapes must have been checked.
+    pub fn step_into(&self, x: &[T], state: &mut State<T>) {
+        let arch = &self.arch;
+        let p = &self.params;
+        let b = state.batch_size();
+        state.ensure_scratch(arch);
+        let State { context, acts, output } = state;
+        let (one, zero) = (T::one(), T::zero());
+        let (h0, nc) = (arch.hidden[0], arch.context());
+        let a0 = &mut acts[0];
+        kernels::gemm(zero, a0, h0, b, arch.inputs, one, &p[arch.w_in()], Op::N, x, Op::N);
+        kernels::gemm(one, a0, h0, b, nc, one, &p[arch.w_context()], Op::N, context.as_slice(), Op::N);
+        kernels::bias_activation(a0, h0, &p[arch.b_hidden(0)], arch.activations[0]);
+        mlp::forward_upper(arch, p, acts, 0, output, 0, b);
+        match arch.source {
+            ContextSource::Hidden => context.as_mut_slice().copy_from_slice(&acts[0]),
+            ContextSource::Output => kernels::decay_add(context.as_mut_slice(), T::of_f64(arch.mu), output),
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! `cargo xtask bench`: runs the criterion benchmarks and gathers them into one report, beside
+//! PyTorch when `--peers` is given and torch imports.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::{DynResult, cargo, project_root, run_command};
+
+/// One benchmark result, read back from criterion's output folder.
+#[derive(Debug, Clone)]
+struct Measured {
+    /// Model kind: `elman`, `lstm`, …
+    kind: String,
+    /// `train` or `infer`.
+    phase: String,
+    /// (I, H, T, B), parsed from the id `I1_H32_T100_B1`.
+    size: [usize; 4],
+    /// Mean time per iteration, seconds.
+    seconds: f64,
+}
+
+pub fn run(args: &[String]) -> DynResult {
+    let mut peers = false;
+    let mut quick = false;
+    let mut filter = None;
+    for a in args {
+        match a.as_str() {
+            "--peers" => peers = true,
+            "--quick" => quick = true,
+            s if s.starts_with('-') => return Err(format!("`bench`: unknown option `{s}`").into()),
+            s => filter = Some(s.to_string()),
+        }
+    }
+    let root = project_root();
+    let criterion_dir = root.join("target/criterion");
+    let mut cmd = cargo();
+    cmd.args(["bench", "-p", "rnn-benches", "--"]);
+    if let Some(f) = &filter {
+        cmd.arg(f);
+    }
+    if quick {
+        cmd.args(["--warm-up-time", "0.3", "--measurement-time", "1"]);
+    }
+    run_command(&mut cmd)?;
+
+    let ours = read_criterion(&criterion_dir)?;
+    if ours.is_empty() {
+        return Err(format!("no criterion results under {}", criterion_dir.display()).into());
+    }
+    let peer = if peers { run_peers(&root, &ours) } else { None };
+    write_report(&root.join("target/bench"), &ours, peer.as_ref())
+}
+
+/// Reads every `<group>/<id>/new/{benchmark,estimates}.json` under criterion's folder.
+fn read_criterion(dir: &Path) -> DynResult<Vec<Measured>> {
+    let mut out = Vec::new();
+    let Ok(groups) = std::fs::read_dir(dir) else { return Ok(out) };
+    for group in groups.flatten() {
+        let Ok(ids) = std::fs::read_dir(group.path()) else { continue };
+        for id in ids.flatten() {
+            let new = id.path().join("new");
+            let (Ok(bench), Ok(est)) =
+                (std::fs::read_to_string(new.join("benchmark.json")), std::fs::read_to_string(new.join("estimates.json")))
+            else {
+                continue;
+            };
+            let bench: Value = serde_json::from_str(&bench)?;
+            let est: Value = serde_json::from_str(&est)?;
+            let group_id = bench["group_id"].as_str().unwrap_or_default();
+            let value = bench["value_str"].as_str().or(bench["function_id"].as_str()).unwrap_or_default();
+            let (Some((kind, phase)), Some(size)) = (group_id.split_once('_'), parse_size(value)) else { continue };
+            let Some(ns) = est["mean"]["point_estimate"].as_f64() else { continue };
+            out.push(Measured { kind: kind.into(), phase: phase.into(), size, seconds: ns * 1e-9 });
+        }
+    }
+    out.sort_by(|a, b| (&a.kind, &a.phase, a.size).cmp(&(&b.kind, &b.phase, b.size)));
+    Ok(out)
+}
+
+/// `I1_H32_T100_B1` → [1, 32, 100, 1].
+fn parse_size(id: &str) -> Option<[usize; 4]> {
+    let mut size = [0; 4];
+    let parts: Vec<&str> = id.split('_').collect();
+    if parts.len() != 4 {
+        return None;
+    }
+    for (slot, (part, prefix)) in size.iter_mut().zip(parts.iter().zip(["I", "H", "T", "B"])) {
+        *slot = part.strip_prefix(prefix)?.parse().ok()?;
+    }
+    Some(size)
+}
+
+/// Forward multiply-adds ×2 of one pass, the peer script's own formula: 2·g·H·(I+H)·T·B with
+/// g = 4 gates for LSTM and 1 for Elman; a training step counts 3× that.
+fn flops(kind: &str, phase: &str, [i, h, t, b]: [usize; 4]) -> f64 {
+    let g = if kind == "lstm" { 4.0 } else { 1.0 };
+    let fwd = 2.0 * g * (h * (i + h) * t * b) as f64;
+    if phase == "train" { 3.0 * fwd } else { fwd }
+}
+
+type PeerKey = (String, String, [usize; 4]);
+
+/// Runs `benches/peers/torch_rnn_bench.py` at the sizes we measured, or says why it skipped.
+fn run_peers(root: &Path, ours: &[Measured]) -> Option<(BTreeMap<PeerKey, f64>, Value)> {
+    let python = std::env::var("RNN_PEER_PYTHON").unwrap_or_else(|_| "python3".into());
+    let import = Command::new(&python).args(["-c", "import torch"]).output();
+    if !matches!(&import, Ok(o) if o.status.success()) {
+        eprintln!("xtask bench: peers skipped: `{python} -c 'import torch'` failed (set RNN_PEER_PYTHON to a python with torch)");
+        return None;
+    }
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let kinds: Vec<&str> =
+        ["elman", "lstm"].into_iter().filter(|k| ours.iter().any(|m| m.kind == *k)).collect();
+    let script = root.join("benches/peers/torch_rnn_bench.py");
+    eprintln!("$ {python} {} --threads {threads} --kinds {}", script.display(), kinds.join(","));
+    let output = match Command::new(&python)
+        .arg(&script)
+        .args(["--threads", &threads.to_string(), "--kinds", &kinds.join(",")])
+        .output()
+    {
+        Ok(o) if o.status.success() => o,
+        Ok(o) => {
+            eprintln!("xtask bench: peers skipped: the script failed:\n{}", String::from_utf8_lossy(&o.stderr));
+            return None;
+        }
+        Err(e) => {
+            eprintln!("xtask bench: peers skipped: could not run {python}: {e}");
+            return None;
+        }
+    };
+    let mut times = BTreeMap::new();
+    let mut lines = Vec::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Ok(v) = serde_json::from_str::<Value>(line) else { continue };
+        if let (Some(kind), Some(i), Some(h), Some(t), Some(b)) =
+            (v["kind"].as_str(), v["I"].as_u64(), v["H"].as_u64(), v["T"].as_u64(), v["B"].as_u64())
+        {
+            let size = [i as usize, h as usize, t as usize, b as usize];
+            for (phase, key) in [("train", "train_step_s"), ("infer", "infer_s")] {
+                if let Some(s) = v[key].as_f64() {
+                    times.insert((kind.to_string(), phase.to_string(), size), s);
+                }
+            }
+        }
+        lines.push(v);
+    }
+    Some((times, Value::Array(lines)))
+}
+
+fn write_report(dir: &Path, ours: &[Measured], peer: Option<&(BTreeMap<PeerKey, f64>, Value)>) -> DynResult {
+    std::fs::create_dir_all(dir)?;
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let mut md = String::from("# Benchmark report\n\n");
+    md.push_str(&format!(
+        "Criterion means on this machine ({threads} hardware threads), f32. A training step is: forward over T \
+         steps, MSE over every step, gradient, one SGD step. GFLOP/s counts 2·g·H·(I+H)·T·B per forward \
+         (g = 1 Elman, 4 LSTM) and 3× that per training step, as the peer script does.\n\n"
+    ));
+    md.push_str("| model | phase | I | H | T | B | time | GFLOP/s | PyTorch | ours / PyTorch |\n");
+    md.push_str("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    let mut rows = Vec::new();
+    for m in ours {
+        let gflops = flops(&m.kind, &m.phase, m.size) / m.seconds / 1e9;
+        let theirs = peer.and_then(|(t, _)| t.get(&(m.kind.clone(), m.phase.clone(), m.size)).copied());
+        let ratio = theirs.map(|t| m.seconds / t);
+        let [i, h, t, b] = m.size;
+        md.push_str(&format!(
+            "| {} | {} | {i} | {h} | {t} | {b} | {} | {gflops:.1} | {} | {} |\n",
+            m.kind,
+            m.phase,
+            fmt_time(m.seconds),
+            theirs.map_or("–".into(), fmt_time),
+            ratio.map_or("–".into(), |r| format!("{r:.3}")),
+        ));
+        rows.push(json!({
+            "kind": m.kind, "phase": m.phase, "I": i, "H": h, "T": t, "B": b,
+            "seconds": m.seconds, "gflops": gflops, "peer_seconds": theirs, "ratio": ratio,
+        }));
+    }
+    match peer {
+        Some(_) => md.push_str("\nPyTorch times come from `benches/peers/torch_rnn_bench.py`, run right after ours.\n"),
+        None => md.push_str("\nPyTorch was not run (`cargo xtask bench --peers` runs it when torch imports).\n"),
+    }
+    let report = json!({ "threads": threads, "results": rows, "peer_raw": peer.map(|(_, raw)| raw.clone()) });
+    std::fs::write(dir.join("report.md"), &md)?;
+    std::fs::write(dir.join("report.json"), serde_json::to_string_pretty(&report)?)?;
+    print!("{md}");
+    eprintln!("xtask bench: wrote {}/report.md and report.json", dir.display());
+    Ok(())
+}
+
+fn fmt_time(s: f64) -> String {
+    if s < 1e-3 { format!("{:.1} µs", s * 1e6) } else { format!("{:.2} ms", s * 1e3) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sizes() {
+        assert_eq!(parse_size("I64_H512_T50_B32"), Some([64, 512, 50, 32]));
+        assert_eq!(parse_size("I64_H512_T50"), None);
+        assert_eq!(parse_size("X1_H2_T3_B4"), None);
+    }
+
+    #[test]
+    fn flops_follow_the_peer_formula() {
+        assert_eq!(flops("elman", "infer", [1, 32, 100, 1]), 2.0 * 32.0 * 33.0 * 100.0);
+        assert_eq!(flops("lstm", "train", [1, 32, 100, 1]), 3.0 * 8.0 * 32.0 * 33.0 * 100.0);
+    }
+}
