@@ -6,7 +6,7 @@
 
 use std::hint::black_box;
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rnn_benches::{STANDARD_SIZES, random_batch};
 use rnn_core::{Activation, Differentiable, Loss, Optimizer, Parameters, SequenceModel, Sgd};
 use rnn_partial::{Backprop, Elman, ElmanConfig};
@@ -27,6 +27,7 @@ fn train(c: &mut Criterion) {
         let batch = random_batch::<f32>(size, 1, 1);
         let mut grad = vec![0.0f32; net.num_params()];
         let mut sgd = Sgd::new(1e-3f32).expect("valid learning rate");
+        group.throughput(Throughput::Elements(3 * size.forward_flops(1)));
         group.bench_function(BenchmarkId::from_parameter(size.id()), |b| {
             b.iter(|| {
                 let loss = net.loss_and_gradient(&batch, Loss::Mse, &mut grad).expect("shapes agree");
@@ -43,6 +44,7 @@ fn infer(c: &mut Criterion) {
     for size in STANDARD_SIZES {
         let mut net = model(size.inputs, size.hidden);
         let batch = random_batch::<f32>(size, 1, 1);
+        group.throughput(Throughput::Elements(size.forward_flops(1)));
         group.bench_function(BenchmarkId::from_parameter(size.id()), |b| {
             b.iter(|| black_box(net.forward(&batch).expect("shapes agree")))
         });

@@ -25,6 +25,13 @@ impl Size {
     pub fn id(&self) -> String {
         format!("I{}_H{}_T{}_B{}", self.inputs, self.hidden, self.steps, self.batch)
     }
+
+    /// Floating-point operations of one forward pass of a recurrent layer with `gates` weight
+    /// blocks (1 Elman, 4 LSTM), as the peer script counts them: 2·g·H·(I+H)·T·B. A training
+    /// step counts 3× that.
+    pub fn forward_flops(&self, gates: usize) -> u64 {
+        (2 * gates * self.hidden * (self.inputs + self.hidden) * self.steps * self.batch) as u64
+    }
 }
 
 /// The standard sizes (I, H, T, B) every recurrent benchmark runs at, the sizes that

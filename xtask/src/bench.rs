@@ -12,14 +12,23 @@ use crate::{DynResult, cargo, project_root, run_command};
 /// One benchmark result, read back from criterion's output folder.
 #[derive(Debug, Clone)]
 struct Measured {
-    /// Model kind: `elman`, `lstm`, …
+    /// Model kind: `elman`, `lstm`, `hopfield` … (the criterion group's name before its first `_`).
     kind: String,
-    /// `train` or `infer`.
+    /// What was timed: `train`, `infer`, … (the rest of the group's name).
     phase: String,
-    /// (I, H, T, B), parsed from the id `I1_H32_T100_B1`.
-    size: [usize; 4],
+    /// The benchmark id within its group, e.g. `I1_H32_T100_B1` or `N4096`.
+    id: String,
+    /// Floating-point operations per iteration, from the benchmark's `Throughput::Elements`.
+    flops: Option<f64>,
     /// Mean time per iteration, seconds.
     seconds: f64,
+}
+
+impl Measured {
+    /// (I, H, T, B) for the recurrent nets' standard sizes, parsed from the id.
+    fn size(&self) -> Option<[usize; 4]> {
+        parse_size(&self.id)
+    }
 }
 
 pub fn run(args: &[String]) -> DynResult {
@@ -44,9 +53,11 @@ pub fn run(args: &[String]) -> DynResult {
     if quick {
         cmd.args(["--warm-up-time", "0.3", "--measurement-time", "1"]);
     }
+    let started = std::time::SystemTime::now();
     run_command(&mut cmd)?;
 
-    let ours = read_criterion(&criterion_dir)?;
+    // Only what this run measured: criterion keeps older results of benchmarks not run now.
+    let ours = read_criterion(&criterion_dir, started)?;
     if ours.is_empty() {
         return Err(format!("no criterion results under {}", criterion_dir.display()).into());
     }
@@ -54,14 +65,19 @@ pub fn run(args: &[String]) -> DynResult {
     write_report(&root.join("target/bench"), &ours, peer.as_ref())
 }
 
-/// Reads every `<group>/<id>/new/{benchmark,estimates}.json` under criterion's folder.
-fn read_criterion(dir: &Path) -> DynResult<Vec<Measured>> {
+/// Reads every `<group>/<id>/new/{benchmark,estimates}.json` under criterion's folder written
+/// since `since`.
+fn read_criterion(dir: &Path, since: std::time::SystemTime) -> DynResult<Vec<Measured>> {
     let mut out = Vec::new();
     let Ok(groups) = std::fs::read_dir(dir) else { return Ok(out) };
     for group in groups.flatten() {
         let Ok(ids) = std::fs::read_dir(group.path()) else { continue };
         for id in ids.flatten() {
             let new = id.path().join("new");
+            let fresh = std::fs::metadata(new.join("estimates.json")).and_then(|m| m.modified()).is_ok_and(|t| t >= since);
+            if !fresh {
+                continue;
+            }
             let (Ok(bench), Ok(est)) =
                 (std::fs::read_to_string(new.join("benchmark.json")), std::fs::read_to_string(new.join("estimates.json")))
             else {
@@ -71,12 +87,13 @@ fn read_criterion(dir: &Path) -> DynResult<Vec<Measured>> {
             let est: Value = serde_json::from_str(&est)?;
             let group_id = bench["group_id"].as_str().unwrap_or_default();
             let value = bench["value_str"].as_str().or(bench["function_id"].as_str()).unwrap_or_default();
-            let (Some((kind, phase)), Some(size)) = (group_id.split_once('_'), parse_size(value)) else { continue };
+            let Some((kind, phase)) = group_id.split_once('_') else { continue };
             let Some(ns) = est["mean"]["point_estimate"].as_f64() else { continue };
-            out.push(Measured { kind: kind.into(), phase: phase.into(), size, seconds: ns * 1e-9 });
+            let flops = bench["throughput"]["Elements"].as_f64();
+            out.push(Measured { kind: kind.into(), phase: phase.into(), id: value.into(), flops, seconds: ns * 1e-9 });
         }
     }
-    out.sort_by(|a, b| (&a.kind, &a.phase, a.size).cmp(&(&b.kind, &b.phase, b.size)));
+    out.sort_by(|a, b| (&a.kind, &a.phase, a.size(), &a.id).cmp(&(&b.kind, &b.phase, b.size(), &b.id)));
     Ok(out)
 }
 
@@ -93,7 +110,7 @@ fn parse_size(id: &str) -> Option<[usize; 4]> {
     Some(size)
 }
 
-/// Forward multiply-adds ×2 of one pass, the peer script's own formula: 2·g·H·(I+H)·T·B with
+/// For the recurrent nets' standard sizes when a benchmark declares no throughput: forward multiply-adds ×2 of one pass, the peer script's own formula: 2·g·H·(I+H)·T·B with
 /// g = 4 gates for LSTM and 1 for Elman; a training step counts 3× that.
 fn flops(kind: &str, phase: &str, [i, h, t, b]: [usize; 4]) -> f64 {
     let g = if kind == "lstm" { 4.0 } else { 1.0 };
@@ -114,6 +131,10 @@ fn run_peers(root: &Path, ours: &[Measured]) -> Option<(BTreeMap<PeerKey, f64>, 
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let kinds: Vec<&str> =
         ["elman", "lstm"].into_iter().filter(|k| ours.iter().any(|m| m.kind == *k)).collect();
+    if kinds.is_empty() {
+        eprintln!("xtask bench: peers skipped: no benchmark of a kind the peer script times (elman, lstm)");
+        return None;
+    }
     let script = root.join("benches/peers/torch_rnn_bench.py");
     eprintln!("$ {python} {} --threads {threads} --kinds {}", script.display(), kinds.join(","));
     let output = match Command::new(&python)
@@ -155,28 +176,35 @@ fn write_report(dir: &Path, ours: &[Measured], peer: Option<&(BTreeMap<PeerKey, 
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let mut md = String::from("# Benchmark report\n\n");
     md.push_str(&format!(
-        "Criterion means on this machine ({threads} hardware threads), f32. A training step is: forward over T \
-         steps, MSE over every step, gradient, one SGD step. GFLOP/s counts 2·g·H·(I+H)·T·B per forward \
-         (g = 1 Elman, 4 LSTM) and 3× that per training step, as the peer script does.\n\n"
+        "Criterion means on this machine ({threads} hardware threads), f32. A recurrent training step is: \
+         forward over T steps, MSE over every step, gradient, one SGD step. GFLOP/s counts 2·g·H·(I+H)·T·B \
+         per forward (g = 1 Elman, 4 LSTM) and 3× that per training step, as the peer script does; other \
+         benchmarks declare their own operation counts.\n\n"
     ));
-    md.push_str("| model | phase | I | H | T | B | time | GFLOP/s | PyTorch | ours / PyTorch |\n");
-    md.push_str("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    md.push_str("| model | phase | size | time | GFLOP/s | PyTorch | ours / PyTorch |\n");
+    md.push_str("|---|---|---|--:|--:|--:|--:|\n");
     let mut rows = Vec::new();
     for m in ours {
-        let gflops = flops(&m.kind, &m.phase, m.size) / m.seconds / 1e9;
-        let theirs = peer.and_then(|(t, _)| t.get(&(m.kind.clone(), m.phase.clone(), m.size)).copied());
+        let size = m.size();
+        let flops = m.flops.or_else(|| size.map(|s| flops(&m.kind, &m.phase, s)));
+        let gflops = flops.map(|f| f / m.seconds / 1e9);
+        let theirs = size.and_then(|s| peer.and_then(|(t, _)| t.get(&(m.kind.clone(), m.phase.clone(), s)).copied()));
         let ratio = theirs.map(|t| m.seconds / t);
-        let [i, h, t, b] = m.size;
+        let label = match size {
+            Some([i, h, t, b]) => format!("I={i} H={h} T={t} B={b}"),
+            None => m.id.replace('_', " "),
+        };
         md.push_str(&format!(
-            "| {} | {} | {i} | {h} | {t} | {b} | {} | {gflops:.1} | {} | {} |\n",
+            "| {} | {} | {label} | {} | {} | {} | {} |\n",
             m.kind,
             m.phase,
             fmt_time(m.seconds),
+            gflops.map_or("–".into(), |g| format!("{g:.1}")),
             theirs.map_or("–".into(), fmt_time),
             ratio.map_or("–".into(), |r| format!("{r:.3}")),
         ));
         rows.push(json!({
-            "kind": m.kind, "phase": m.phase, "I": i, "H": h, "T": t, "B": b,
+            "kind": m.kind, "phase": m.phase, "id": m.id, "size": size, "flops": flops,
             "seconds": m.seconds, "gflops": gflops, "peer_seconds": theirs, "ratio": ratio,
         }));
     }

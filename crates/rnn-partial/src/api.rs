@@ -5,6 +5,7 @@
 /// Implements the shared inherent methods and the `rnn_core` traits for `$model<T>`, whose
 /// fields are `config: $config` and `core: Core<T>`.
 macro_rules! partial_net_api {
+    // The expansion calls `$crate::api::check_horizon`.
     ($model:ident, $config:ident, $kind:literal) => {
         impl<T: rnn_core::Real> $model<T> {
             /// The configuration the net was built from.
@@ -211,6 +212,7 @@ macro_rules! partial_net_api {
                     ));
                 }
                 self.check_step_input(first, state)?;
+                $crate::api::check_horizon::<T>(horizon, arch.outputs.saturating_mul(state.batch_size()))?;
                 Ok(self.core.forecast_outputs(state, first.as_slice(), horizon))
             }
 
@@ -235,6 +237,7 @@ macro_rules! partial_net_api {
                 rnn_core::error::check_dim("window length (inputs)", self.core.arch.inputs, window.len())?;
                 rnn_core::error::check_finite("window", window)?;
                 self.core.check_state(state, 1)?;
+                $crate::api::check_horizon::<T>(horizon, 1)?;
                 Ok(self.core.forecast_window_values(state, window, horizon))
             }
 
@@ -267,6 +270,7 @@ macro_rules! partial_net_api {
                     });
                 }
                 rnn_core::error::check_finite("series", series)?;
+                $crate::api::check_horizon::<T>(horizon, 1)?;
                 Ok(self.core.forecast_series_values(series, horizon))
             }
 
@@ -378,3 +382,17 @@ macro_rules! partial_net_api {
 }
 
 pub(crate) use partial_net_api;
+
+/// [`Error::InvalidConfig`](rnn_core::Error::InvalidConfig) if a forecast of `horizon` steps
+/// of `per_step` values each could not be held in memory.
+pub(crate) fn check_horizon<T>(horizon: usize, per_step: usize) -> rnn_core::Result<()> {
+    let limit = isize::MAX as usize / std::mem::size_of::<T>().max(1);
+    match horizon.checked_mul(per_step) {
+        Some(n) if n <= limit => Ok(()),
+        _ => Err(rnn_core::Error::config(
+            "forecast horizon",
+            format!("at most {} values in all", limit),
+            format!("{horizon} steps of {per_step} values"),
+        )),
+    }
+}

@@ -6,6 +6,10 @@ use std::ops::Range;
 use rnn_core::{Activation, Error, ParamLayout, Result};
 use serde::{Deserialize, Serialize};
 
+/// The most parameters a net may have (2³⁸, a terabyte of `f32`): a bound that keeps every
+/// size computation far from overflow, checked before anything is allocated.
+pub(crate) const MAX_PARAMS: usize = 1 << 38;
+
 /// Which signal feeds the context units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum ContextSource {
@@ -70,7 +74,26 @@ impl Arch {
         if !self.initial_context.is_finite() {
             return Err(Error::config("initial context", "a finite value", self.initial_context));
         }
+        // Every size product below (layout, scratch) then fits in a usize.
+        let count = self.checked_num_params();
+        if count.is_none_or(|c| c > MAX_PARAMS) {
+            return Err(Error::config(
+                "network size",
+                format!("at most {MAX_PARAMS} parameters"),
+                count.map_or_else(|| "more than fit in an address".to_string(), |c| c.to_string()),
+            ));
+        }
         Ok(())
+    }
+
+    /// The parameter count, or `None` if it overflows.
+    fn checked_num_params(&self) -> Option<usize> {
+        let h0 = self.hidden[0];
+        let mut total = h0.checked_mul(self.inputs.checked_add(self.context())?.checked_add(1)?)?;
+        for l in 1..self.layers() {
+            total = total.checked_add(self.hidden[l].checked_mul(self.hidden[l - 1].checked_add(1)?)?)?;
+        }
+        total.checked_add(self.outputs.checked_mul(self.last_hidden().checked_add(1)?)?)
     }
 
     /// Number of hidden layers L.
@@ -150,11 +173,7 @@ impl Arch {
 
     /// `b_hidden{l}`, H_l.
     pub fn b_hidden(&self, l: usize) -> Range<usize> {
-        let s = if l == 0 {
-            self.hidden[0] * (self.inputs + self.context())
-        } else {
-            self.w_hidden(l).end
-        };
+        let s = if l == 0 { self.hidden[0] * (self.inputs + self.context()) } else { self.w_hidden(l).end };
         s..s + self.hidden[l]
     }
 

@@ -44,7 +44,9 @@ pub struct JordanConfig {
     pub outputs: usize,
     /// Activation of each hidden layer (one per layer; tanh by default).
     pub hidden_activations: Vec<Activation>,
-    /// Activation g of the output (identity by default).
+    /// Activation g of the output (identity by default). Keep it the identity for
+    /// [`Loss::SoftmaxCrossEntropy`](rnn_core::Loss::SoftmaxCrossEntropy) and
+    /// [`Loss::BinaryCrossEntropy`](rnn_core::Loss::BinaryCrossEntropy), which take logits.
     pub output_activation: Activation,
     /// The value c₀ of every context unit at the first step (0 by default).
     pub initial_context: f64,

@@ -13,6 +13,7 @@ mod mlp;
 mod net;
 pub mod online;
 pub mod state;
+mod time_loop;
 mod work;
 
 pub use backprop::Backprop;

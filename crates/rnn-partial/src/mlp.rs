@@ -59,7 +59,7 @@ pub(crate) fn forward_upper<T: Real>(
         let (rows_in, rows) = (arch.hidden[l - 1], arch.hidden[l]);
         let input = cols(&below[l - 1], rows_in, col_of(l - 1, c0, off0), n);
         let z = cols_mut(&mut here[0], rows, c0, n);
-        kernels::gemm(T::zero(), z, rows, n, rows_in, T::one(), &p[arch.w_hidden(l)], Op::N, input, Op::N);
+        kernels::gemm_batch(T::zero(), z, rows, n, rows_in, T::one(), &p[arch.w_hidden(l)], Op::N, input, Op::N);
         kernels::bias_activation(z, rows, &p[arch.b_hidden(l)], arch.activations[l]);
     }
     let last = layers - 1;
@@ -67,7 +67,7 @@ pub(crate) fn forward_upper<T: Real>(
     let input = cols(&acts[last], h, col_of(last, c0, off0), n);
     let o = arch.outputs;
     let y = cols_mut(out, o, c0, n);
-    kernels::gemm(T::zero(), y, o, n, h, T::one(), &p[arch.w_out()], Op::N, input, Op::N);
+    kernels::gemm_batch(T::zero(), y, o, n, h, T::one(), &p[arch.w_out()], Op::N, input, Op::N);
     kernels::bias_activation(y, o, &p[arch.b_out()], arch.output_activation);
 }
 
@@ -88,14 +88,14 @@ pub(crate) fn backward_upper<T: Real>(
     let last = layers - 1;
     let (o, h) = (arch.outputs, arch.hidden[last]);
     let d = cols_mut(&mut deltas[last], h, d0, n);
-    kernels::gemm(T::zero(), d, h, n, o, T::one(), &p[arch.w_out()], Op::T, d_out, Op::N);
+    kernels::gemm_batch(T::zero(), d, h, n, o, T::one(), &p[arch.w_out()], Op::T, d_out, Op::N);
     for l in (1..layers).rev() {
         let (below, here) = deltas.split_at_mut(l);
         let (rows_in, rows) = (arch.hidden[l - 1], arch.hidden[l]);
         let d = cols_mut(&mut here[0], rows, d0, n);
         kernels::backprop_activation(cols(&acts[l], rows, a0, n), d, arch.activations[l]);
         let d_below = cols_mut(&mut below[l - 1], rows_in, d0, n);
-        kernels::gemm(T::zero(), d_below, rows_in, n, rows, T::one(), &p[arch.w_hidden(l)], Op::T, d, Op::N);
+        kernels::gemm_batch(T::zero(), d_below, rows_in, n, rows, T::one(), &p[arch.w_hidden(l)], Op::T, d, Op::N);
     }
 }
 
@@ -120,18 +120,18 @@ pub(crate) fn weight_gradients<T: Real>(
     let one = T::one();
     let zero = T::zero();
     let h_last = cols(&acts[last], h, col_of(last, 0, off0), n);
-    kernels::gemm(zero, &mut grad[arch.w_out()], o, h, n, one, d_out, Op::N, h_last, Op::T);
+    kernels::gemm_batch(zero, &mut grad[arch.w_out()], o, h, n, one, d_out, Op::N, h_last, Op::T);
     kernels::row_sums(&mut grad[arch.b_out()], cols(d_out, o, 0, n), o);
     for l in 1..layers {
         let (rows_in, rows) = (arch.hidden[l - 1], arch.hidden[l]);
         let input = cols(&acts[l - 1], rows_in, col_of(l - 1, 0, off0), n);
         let d = cols(&deltas[l], rows, 0, n);
-        kernels::gemm(zero, &mut grad[arch.w_hidden(l)], rows, rows_in, n, one, d, Op::N, input, Op::T);
+        kernels::gemm_batch(zero, &mut grad[arch.w_hidden(l)], rows, rows_in, n, one, d, Op::N, input, Op::T);
         kernels::row_sums(&mut grad[arch.b_hidden(l)], d, rows);
     }
     let h0 = arch.hidden[0];
     let d = cols(&deltas[0], h0, 0, n);
-    kernels::gemm(zero, &mut grad[arch.w_in()], h0, arch.inputs, n, one, d, Op::N, x, Op::T);
-    kernels::gemm(zero, &mut grad[arch.w_context()], h0, arch.context(), n, one, d, Op::N, ctx, Op::T);
+    kernels::gemm_batch(zero, &mut grad[arch.w_in()], h0, arch.inputs, n, one, d, Op::N, x, Op::T);
+    kernels::gemm_batch(zero, &mut grad[arch.w_context()], h0, arch.context(), n, one, d, Op::N, ctx, Op::T);
     kernels::row_sums(&mut grad[arch.b_hidden(0)], d, h0);
 }

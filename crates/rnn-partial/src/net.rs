@@ -40,6 +40,7 @@ use crate::init::Init;
 use crate::kernels::{self, add};
 use crate::mlp::{self, cols, cols_mut};
 use crate::state::State;
+use crate::time_loop::Recurrence;
 use crate::work::Work;
 
 /// Weights, layout and scratch of a partially recurrent net.
@@ -76,11 +77,7 @@ impl<T: Real> Core<T> {
 
     /// Every context unit of `batch` sequences at the configured initial value.
     pub fn initial_state(&self, batch: usize) -> State<T> {
-        State::from_context(DMatrix::from_element(
-            self.arch.context(),
-            batch,
-            T::of_f64(self.arch.initial_context),
-        ))
+        State::from_context(DMatrix::from_element(self.arch.context(), batch, T::of_f64(self.arch.initial_context)))
     }
 
     /// Sets every context unit of `state` back to the initial value.
@@ -117,18 +114,12 @@ impl<T: Real> Core<T> {
         debug_assert_eq!(c0.len(), nc * b);
         // Input projection of every step at once.
         let x = batch.inputs().as_slice();
-        kernels::gemm(zero, &mut work.acts[0][blk..], h0, n, ni, one, &p[arch.w_in()], Op::N, x, Op::N);
+        kernels::gemm_batch(zero, &mut work.acts[0][blk..], h0, n, ni, one, &p[arch.w_in()], Op::N, x, Op::N);
         match arch.source {
             ContextSource::Hidden => {
                 let a0 = &mut work.acts[0];
                 a0[..blk].copy_from_slice(c0);
-                for t in 0..steps {
-                    let (before, from) = a0.split_at_mut((t + 1) * blk);
-                    let c = &before[t * blk..];
-                    let z = &mut from[..blk];
-                    kernels::gemm(one, z, h0, b, h0, one, w_ctx, Op::N, c, Op::N);
-                    kernels::bias_activation(z, h0, b0, f0);
-                }
+                Recurrence { h0, batch: b, w: w_ctx, bias: b0, f: f0 }.forward(a0);
                 mlp::forward_upper(arch, p, &mut work.acts, b, &mut work.out, 0, n);
             }
             ContextSource::Output => {
@@ -190,11 +181,14 @@ impl<T: Real> Core<T> {
     fn backward_elman(&mut self, batch: &SeqBatch<T>, path: Path, grad: &mut [T]) {
         let (steps, b) = (batch.steps(), batch.batch_size());
         let Core { arch, params: p, work, .. } = self;
-        let Work { acts, out, deltas, d_out, tmp, dc, .. } = work;
+        let Work { acts, out, deltas, d_out, tmp, dc, w_t, .. } = work;
         let (one, zero) = (T::one(), T::zero());
         let (h0, n) = (arch.hidden[0], steps * b);
         let blk = h0 * b;
         let (w_ctx, f0) = (&p[arch.w_context()], arch.activations[0]);
+        if path != Path::Local {
+            kernels::transpose(w_t, w_ctx, h0, h0);
+        }
         let d_out = d_out.as_mut_slice();
         kernels::backprop_activation(out, d_out, arch.output_activation);
         mlp::backward_upper(arch, p, acts, 0, d_out, deltas, 0, n);
@@ -203,14 +197,7 @@ impl<T: Real> Core<T> {
         match path {
             Path::Local => kernels::backprop_activation(&a0[blk..], d0, f0),
             Path::Full => {
-                for t in (0..steps).rev() {
-                    let (upto, after) = d0.split_at_mut((t + 1) * blk);
-                    let d = &mut upto[t * blk..];
-                    if t + 1 < steps {
-                        kernels::gemm(one, d, h0, b, h0, one, w_ctx, Op::T, &after[..blk], Op::N);
-                    }
-                    kernels::backprop_activation(cols(a0, h0, (t + 1) * b, b), d, f0);
-                }
+                Recurrence { h0, batch: b, w: w_t, bias: &[], f: f0 }.backward(d0, a0);
             }
             Path::Truncated(k) => {
                 kernels::backprop_activation(&a0[blk..], d0, f0);
@@ -219,7 +206,7 @@ impl<T: Real> Core<T> {
                 let (mut r, mut r_next) = (&mut tmp[0], dc);
                 for t in 1..steps {
                     let stop = t.saturating_sub(k);
-                    kernels::gemm(zero, r, h0, b, h0, one, w_ctx, Op::T, cols(d0, h0, t * b, b), Op::N);
+                    kernels::gemm(zero, r, h0, b, h0, one, w_t, Op::N, cols(d0, h0, t * b, b), Op::N);
                     let mut s = t - 1;
                     loop {
                         kernels::backprop_activation(cols(a0, h0, (s + 1) * b, b), r, f0);
@@ -227,7 +214,7 @@ impl<T: Real> Core<T> {
                         if s == stop {
                             break;
                         }
-                        kernels::gemm(zero, r_next, h0, b, h0, one, w_ctx, Op::T, r, Op::N);
+                        kernels::gemm(zero, r_next, h0, b, h0, one, w_t, Op::N, r, Op::N);
                         std::mem::swap(&mut r, &mut r_next);
                         s -= 1;
                     }
@@ -242,11 +229,14 @@ impl<T: Real> Core<T> {
     fn backward_jordan(&mut self, batch: &SeqBatch<T>, path: Path, grad: &mut [T]) {
         let (steps, b) = (batch.steps(), batch.batch_size());
         let Core { arch, params: p, work, .. } = self;
-        let Work { acts, out, ctx, deltas, d_out, tmp, tmp_out, dc, .. } = work;
+        let Work { acts, out, ctx, deltas, d_out, tmp, tmp_out, dc, w_t, .. } = work;
         let (one, zero) = (T::one(), T::zero());
         let (h0, o, nc, n) = (arch.hidden[0], arch.outputs, arch.context(), steps * b);
         let mu = T::of_f64(arch.mu);
         let (w_ctx, f0, g) = (&p[arch.w_context()], arch.activations[0], arch.output_activation);
+        if path != Path::Local {
+            kernels::transpose(w_t, w_ctx, h0, nc);
+        }
         let d_out = d_out.as_mut_slice();
         match path {
             Path::Full => {
@@ -261,7 +251,7 @@ impl<T: Real> Core<T> {
                     let d0 = cols_mut(&mut deltas[0], h0, t * b, b);
                     kernels::backprop_activation(cols(&acts[0], h0, (t + 1) * b, b), d0, f0);
                     if t > 0 {
-                        kernels::gemm(mu, dc, nc, b, h0, one, w_ctx, Op::T, d0, Op::N);
+                        kernels::gemm(mu, dc, nc, b, h0, one, w_t, Op::N, d0, Op::N);
                     }
                 }
             }
@@ -275,7 +265,7 @@ impl<T: Real> Core<T> {
             // As for Elman: δ of step t is still local when target t is followed back.
             for t in 1..steps {
                 let stop = t.saturating_sub(k);
-                kernels::gemm(zero, dc, nc, b, h0, one, w_ctx, Op::T, cols(&deltas[0], h0, t * b, b), Op::N);
+                kernels::gemm(zero, dc, nc, b, h0, one, w_t, Op::N, cols(&deltas[0], h0, t * b, b), Op::N);
                 let mut s = t - 1;
                 loop {
                     tmp_out.copy_from_slice(dc);
@@ -289,7 +279,7 @@ impl<T: Real> Core<T> {
                     if s == stop {
                         break;
                     }
-                    kernels::gemm(mu, dc, nc, b, h0, one, w_ctx, Op::T, &tmp[0], Op::N);
+                    kernels::gemm(mu, dc, nc, b, h0, one, w_t, Op::N, &tmp[0], Op::N);
                     s -= 1;
                 }
             }

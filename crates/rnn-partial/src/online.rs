@@ -38,7 +38,8 @@ pub struct OnlineOptions {
     /// [`Backprop::Truncated`].
     pub backprop: Backprop,
     /// Whether a pass starts from the context where the previous pass ended (`true`) or from
-    /// the initial context (`false`, the default).
+    /// the initial context (`false`, the default). Either way, a truncated gradient does not
+    /// reach back across the start of a pass.
     pub carry_context: bool,
 }
 
@@ -114,6 +115,9 @@ impl<T: Real> Core<T> {
         rnn_core::error::check_finite("stream targets", stream.targets.as_slice())?;
         let arch = self.arch.clone();
         let (ni, no, nc, h0) = (arch.inputs, arch.outputs, arch.context(), arch.hidden[0]);
+        let steps = stream.inputs.ncols();
+        // No chain reaches further back than the start of the stream.
+        let k = k.min(steps - 1);
         let r = k + 1;
         let zero = T::zero();
         let one = T::one();
@@ -132,8 +136,7 @@ impl<T: Real> Core<T> {
             grad: vec![zero; arch.num_params()],
         };
         let mut context = vec![T::of_f64(arch.initial_context); nc];
-        let steps = stream.inputs.ncols();
-        let mut pass_losses = Vec::with_capacity(options.passes);
+        let mut pass_losses = Vec::new();
         let (f0, g_act) = (arch.activations[0], arch.output_activation);
         for pass in 0..options.passes {
             if pass > 0 && !options.carry_context {
@@ -184,7 +187,17 @@ impl<T: Real> Core<T> {
                 if back > 0 {
                     self.chain(&mut ring, j, back, r);
                 }
-                mlp::weight_gradients(&arch, &ring.acts, 0, &ring.x, &ring.ctx, &ring.deltas, &ring.d_out, &mut ring.grad, r);
+                mlp::weight_gradients(
+                    &arch,
+                    &ring.acts,
+                    0,
+                    &ring.x,
+                    &ring.ctx,
+                    &ring.deltas,
+                    &ring.d_out,
+                    &mut ring.grad,
+                    r,
+                );
                 optimizer.step(&mut self.params, &ring.grad)?;
             }
             let mean = total / T::of_usize(steps);

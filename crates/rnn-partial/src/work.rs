@@ -29,6 +29,8 @@ pub(crate) struct Work<T: Real> {
     pub tmp_out: Vec<T>,
     /// ∂L/∂c for one step, `C × B`.
     pub dc: Vec<T>,
+    /// W_contextᵀ, `C × H₀`, so that the backward loop multiplies without transposing.
+    pub w_t: Vec<T>,
 }
 
 impl<T: Real> Default for Work<T> {
@@ -44,31 +46,48 @@ impl<T: Real> Default for Work<T> {
             tmp: Vec::new(),
             tmp_out: Vec::new(),
             dc: Vec::new(),
+            w_t: Vec::new(),
         }
     }
 }
 
 impl<T: Real> Work<T> {
     /// Sizes every buffer for `steps × batch` columns; a no-op when the sizes are unchanged.
+    /// Buffers keep their capacity, so switching back to a smaller batch does not allocate.
     pub fn ensure(&mut self, arch: &Arch, steps: usize, batch: usize) {
         if self.steps == steps && self.batch == batch && self.acts.len() == arch.layers() {
             return;
         }
         let n = steps * batch;
-        let zero = T::zero();
         let layers = arch.layers();
-        self.acts = (0..layers).map(|l| vec![zero; arch.hidden[l] * if l == 0 { n + batch } else { n }]).collect();
-        self.deltas = (0..layers).map(|l| vec![zero; arch.hidden[l] * n]).collect();
-        self.tmp = (0..layers).map(|l| vec![zero; arch.hidden[l] * batch]).collect();
-        self.out = vec![zero; arch.outputs * n];
-        self.ctx = match arch.source {
-            ContextSource::Hidden => Vec::new(),
-            ContextSource::Output => vec![zero; arch.context() * (n + batch)],
+        self.acts.resize_with(layers, Vec::new);
+        self.deltas.resize_with(layers, Vec::new);
+        self.tmp.resize_with(layers, Vec::new);
+        for l in 0..layers {
+            let h = arch.hidden[l];
+            sized(&mut self.acts[l], h * if l == 0 { n + batch } else { n });
+            sized(&mut self.deltas[l], h * n);
+            sized(&mut self.tmp[l], h * batch);
+        }
+        sized(&mut self.out, arch.outputs * n);
+        let ctx_len = match arch.source {
+            ContextSource::Hidden => 0,
+            ContextSource::Output => arch.context() * (n + batch),
         };
-        self.d_out = DMatrix::zeros(arch.outputs, n);
-        self.tmp_out = vec![zero; arch.outputs * batch];
-        self.dc = vec![zero; arch.context() * batch];
+        sized(&mut self.ctx, ctx_len);
+        if self.d_out.shape() != (arch.outputs, n) {
+            self.d_out = DMatrix::zeros(arch.outputs, n);
+        }
+        sized(&mut self.tmp_out, arch.outputs * batch);
+        sized(&mut self.dc, arch.context() * batch);
+        sized(&mut self.w_t, arch.context() * arch.hidden[0]);
         self.steps = steps;
         self.batch = batch;
     }
+}
+
+/// Gives `v` length `len` (zeros), reusing its allocation when it is large enough.
+fn sized<T: Real>(v: &mut Vec<T>, len: usize) {
+    v.clear();
+    v.resize(len, T::zero());
 }

@@ -4,6 +4,7 @@
 //! Each experiment returns a [`Section`]: Markdown for `results.md`, a JSON value for
 //! `results.json`, and any plots. Later architectures add their experiments to [`EXPERIMENTS`].
 
+mod hopfield;
 mod sunspots;
 mod xor;
 
@@ -38,6 +39,7 @@ type Experiment = fn(Mode, &ProgressBar) -> DynResult<Section>;
 const EXPERIMENTS: &[(&str, &str, Experiment)] = &[
     ("sunspots", "Elman and Jordan networks on the yearly sunspots (Weigend et al. 1990 split)", sunspots::run),
     ("xor", "Elman's temporal XOR (Elman 1990)", xor::run),
+    ("hopfield", "Hopfield networks: Hopfield 1982, capacity of the classic and modern rules, digits", hopfield::run),
 ];
 
 pub fn run(args: &[String]) -> DynResult {
