@@ -47,7 +47,13 @@ fn store(c: &mut Criterion) {
         let p = n / 10;
         let ps = patterns(n, p, 1);
         for rule in [Rule::Hebbian, Rule::Storkey, Rule::pseudo_inverse()] {
-            let name = if rule == Rule::Hebbian { "hebbian" } else if rule == Rule::Storkey { "storkey" } else { "pseudoinverse" };
+            let name = if rule == Rule::Hebbian {
+                "hebbian"
+            } else if rule == Rule::Storkey {
+                "storkey"
+            } else {
+                "pseudoinverse"
+            };
             group.throughput(Throughput::Elements(store_flops(rule, n, p)));
             group.bench_function(BenchmarkId::from_parameter(format!("{name}_N{n}")), |b| {
                 b.iter(|| black_box(Hopfield::<f32>::with_patterns(rule, &ps).expect("valid patterns")))

@@ -165,6 +165,15 @@ pub enum Error {
     #[error("corrupt model file: {0}")]
     Corrupt(String),
 
+    /// A buffer sized from user input could not be allocated (or its size overflows).
+    #[error("cannot allocate {what}: {bytes} bytes (or elements) requested")]
+    Allocation {
+        /// What the buffer was for, e.g. `"forecast outputs"`.
+        what: String,
+        /// The size asked for.
+        bytes: u128,
+    },
+
     /// Serialising a model failed.
     #[error("could not encode model: {0}")]
     Encode(String),

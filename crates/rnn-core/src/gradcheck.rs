@@ -42,7 +42,7 @@
 //! #     fn loss_and_gradient(&mut self, batch: &SeqBatch<f64>, loss: Loss, grad: &mut [f64]) -> Result<f64> {
 //! #         let y = self.forward(batch)?;
 //! #         let mut d = DMatrix::zeros(1, y.ncols());
-//! #         let l = loss.value_and_gradient(y.as_view(), batch.require_targets()?.as_view(), batch.valid_mask(), &mut d);
+//! #         let l = loss.value_and_gradient(y.as_view(), batch.require_targets()?.as_view(), batch.valid_mask(), &mut d)?;
 //! #         grad[0] = d.zip_map(&y, |d, y| d * (1.0 - y * y)).dot(batch.inputs());
 //! #         Ok(l)
 //! #     }

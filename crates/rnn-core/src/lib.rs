@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod activation;
+pub mod alloc;
 pub mod error;
 pub mod gradcheck;
 pub mod init;

@@ -3,7 +3,7 @@
 use nalgebra::{DMatrix, DMatrixView};
 use serde::{Deserialize, Serialize};
 
-use crate::{Real, activation::logistic};
+use crate::{Real, Result, activation::logistic, error::check_dim};
 
 /// A loss between a model's raw outputs and targets, with its gradient.
 ///
@@ -24,7 +24,7 @@ use crate::{Real, activation::logistic};
 /// let y = DMatrix::from_column_slice(1, 2, &[1.0f64, 3.0]);
 /// let t = DMatrix::from_column_slice(1, 2, &[0.0f64, 3.0]);
 /// let mut g = DMatrix::zeros(1, 2);
-/// let l = Loss::Mse.value_and_gradient(y.as_view(), t.as_view(), None, &mut g);
+/// let l = Loss::Mse.value_and_gradient(y.as_view(), t.as_view(), None, &mut g).unwrap();
 /// assert_eq!(l, 0.5);
 /// assert_eq!(g.as_slice(), &[1.0, 0.0]);
 /// ```
@@ -43,15 +43,47 @@ impl Loss {
     /// The loss over the valid columns, writing ∂L/∂y into `grad` (zero in invalid columns).
     ///
     /// `valid` is `None` when every column counts. Returns 0 when no column is valid.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] unless `targets` and `grad` have the shape of `outputs` and
+    /// `valid` (if given) has one entry per column.
     pub fn value_and_gradient<T: Real>(
         self,
         outputs: DMatrixView<'_, T>,
         targets: DMatrixView<'_, T>,
         valid: Option<&[bool]>,
         grad: &mut DMatrix<T>,
+    ) -> Result<T> {
+        let (rows, cols) = outputs.shape();
+        check_dim("loss target rows", rows, targets.nrows())?;
+        check_dim("loss target columns", cols, targets.ncols())?;
+        check_dim("loss gradient rows", rows, grad.nrows())?;
+        check_dim("loss gradient columns", cols, grad.ncols())?;
+        if let Some(v) = valid {
+            check_dim("loss validity mask length", cols, v.len())?;
+        }
+        Ok(self.value_and_gradient_unchecked(outputs, targets, valid, grad))
+    }
+
+    /// [`value_and_gradient`](Self::value_and_gradient) for callers that have checked the
+    /// shapes (models, inside their time loops).
+    ///
+    /// # Panics
+    /// Panics if the shapes disagree.
+    pub fn value_and_gradient_unchecked<T: Real>(
+        self,
+        outputs: DMatrixView<'_, T>,
+        targets: DMatrixView<'_, T>,
+        valid: Option<&[bool]>,
+        grad: &mut DMatrix<T>,
     ) -> T {
-        debug_assert_eq!(outputs.shape(), targets.shape());
-        debug_assert_eq!(outputs.shape(), grad.shape());
+        assert!(
+            outputs.shape() == targets.shape() && outputs.shape() == grad.shape(),
+            "loss shapes: outputs {:?}, targets {:?}, gradient {:?}",
+            outputs.shape(),
+            targets.shape(),
+            grad.shape()
+        );
         let (rows, cols) = outputs.shape();
         let is_valid = |j: usize| valid.is_none_or(|v| v[j]);
         let n = (0..cols).filter(|&j| is_valid(j)).count();
@@ -109,7 +141,15 @@ impl Loss {
     }
 
     /// The loss value alone (no gradient), over the valid columns.
-    pub fn value<T: Real>(self, outputs: DMatrixView<'_, T>, targets: DMatrixView<'_, T>, valid: Option<&[bool]>) -> T {
+    ///
+    /// # Errors
+    /// As [`value_and_gradient`](Self::value_and_gradient).
+    pub fn value<T: Real>(
+        self,
+        outputs: DMatrixView<'_, T>,
+        targets: DMatrixView<'_, T>,
+        valid: Option<&[bool]>,
+    ) -> Result<T> {
         let mut g = DMatrix::zeros(outputs.nrows(), outputs.ncols());
         self.value_and_gradient(outputs, targets, valid, &mut g)
     }
@@ -129,14 +169,14 @@ mod tests {
         let y = DMatrix::from_column_slice(rows, cols, y);
         let t = DMatrix::from_column_slice(rows, cols, t);
         let mut g = DMatrix::zeros(rows, cols);
-        loss.value_and_gradient(y.as_view(), t.as_view(), valid, &mut g);
+        loss.value_and_gradient(y.as_view(), t.as_view(), valid, &mut g).unwrap();
         for i in 0..y.len() {
             let h = 1e-6;
             let (mut a, mut b) = (y.clone(), y.clone());
             a[i] += h;
             b[i] -= h;
             let num =
-                (loss.value(a.as_view(), t.as_view(), valid) - loss.value(b.as_view(), t.as_view(), valid)) / (2.0 * h);
+                (loss.value(a.as_view(), t.as_view(), valid).unwrap() - loss.value(b.as_view(), t.as_view(), valid).unwrap()) / (2.0 * h);
             assert!((num - g[i]).abs() < 1e-8, "{loss:?} element {i}: numeric {num}, analytic {}", g[i]);
         }
     }
@@ -154,7 +194,17 @@ mod tests {
     fn cross_entropy_is_finite_for_large_logits() {
         let y = DMatrix::from_column_slice(2, 1, &[1000.0f64, -1000.0]);
         let t = DMatrix::from_column_slice(2, 1, &[0.0f64, 1.0]);
-        assert!(Loss::SoftmaxCrossEntropy.value(y.as_view(), t.as_view(), None).is_finite());
-        assert!(Loss::BinaryCrossEntropy.value(y.as_view(), t.as_view(), None).is_finite());
+        assert!(Loss::SoftmaxCrossEntropy.value(y.as_view(), t.as_view(), None).unwrap().is_finite());
+        assert!(Loss::BinaryCrossEntropy.value(y.as_view(), t.as_view(), None).unwrap().is_finite());
+    }
+
+    #[test]
+    fn mismatched_shapes_are_errors() {
+        let y = DMatrix::<f64>::zeros(1, 3);
+        let mut g = DMatrix::zeros(1, 3);
+        assert!(Loss::Mse.value(y.as_view(), DMatrix::zeros(2, 3).as_view(), None).is_err());
+        assert!(Loss::Mse.value(y.as_view(), y.as_view(), Some(&[true])).is_err());
+        assert!(Loss::Mse.value_and_gradient(y.as_view(), y.as_view(), None, &mut DMatrix::zeros(1, 2)).is_err());
+        assert!(Loss::Mse.value_and_gradient(y.as_view(), y.as_view(), None, &mut g).is_ok());
     }
 }

@@ -44,6 +44,6 @@ pub trait Differentiable<T: Real>: SequenceModel<T> {
         let targets = batch.require_targets()?;
         crate::error::check_dim("target width", self.output_size(), targets.nrows())?;
         let out = self.forward(batch)?;
-        Ok(loss.value(out.as_view(), targets.as_view(), batch.valid_mask()))
+        loss.value(out.as_view(), targets.as_view(), batch.valid_mask())
     }
 }

@@ -77,7 +77,7 @@ impl Differentiable<f64> for TinyModel {
         check_dim("target width", self.outputs, targets.nrows())?;
         let y = self.forward(batch)?;
         let mut delta = DMatrix::zeros(y.nrows(), y.ncols());
-        let value = loss.value_and_gradient(y.as_view(), targets.as_view(), batch.valid_mask(), &mut delta);
+        let value = loss.value_and_gradient(y.as_view(), targets.as_view(), batch.valid_mask(), &mut delta)?;
         self.activation.backprop_slice(y.as_slice(), delta.as_mut_slice());
         let blocks = self.layout.blocks();
         let dw = &delta * batch.inputs().transpose();

@@ -262,7 +262,15 @@ impl<T: Real> ModernHopfield<T> {
                 }
             }
             softmax_columns(&mut scores, self.beta);
-            gemm(T::zero(), &mut next.as_view_mut(), T::one(), &self.patterns.as_view(), Op::N, &scores.as_view(), Op::N);
+            gemm(
+                T::zero(),
+                &mut next.as_view_mut(),
+                T::one(),
+                &self.patterns.as_view(),
+                Op::N,
+                &scores.as_view(),
+                Op::N,
+            );
             for c in 0..b {
                 if converged[c] {
                     continue;
@@ -314,7 +322,9 @@ impl<T: Real> ModernHopfield<T> {
         let out = self.recall_batch(&cue_matrix)?;
         Ok(out
             .iter()
-            .map(|r| Pattern::from_states_unchecked(r.state.iter().map(|&x| if x >= T::zero() { 1 } else { -1 }).collect()))
+            .map(|r| {
+                Pattern::from_states_unchecked(r.state.iter().map(|&x| if x >= T::zero() { 1 } else { -1 }).collect())
+            })
             .collect())
     }
 

@@ -7,9 +7,11 @@ use rnn_core::{Error, Persist, Real, Result, rng};
 use serde::{Deserialize, Serialize};
 
 use crate::energy::energy_from_fields;
-use crate::recall::{Nearest, Recall, classify};
-use crate::rules::{Rule, hebbian, storkey};
-use crate::update::{Dynamics, Run, Update, run_asynchronous, run_synchronous, states_matrix, step_synchronous};
+use crate::recall::{Nearest, Recall, classify, classify_with};
+use crate::rules::{Rule, hebbian, pattern_matrix, storkey};
+use crate::update::{
+    Dynamics, Run, Update, compute_fields, run_asynchronous, run_synchronous, states_matrix, step_synchronous,
+};
 use crate::{AssociativeMemory, Pattern};
 
 /// A discrete Hopfield network (Hopfield 1982): n neurons with states sᵢ = ±1, a symmetric
@@ -146,11 +148,11 @@ impl<T: Real> Hopfield<T> {
     }
 
     /// The thresholds θᵢ = −Σⱼ wᵢⱼ under which this ±1 network updates exactly like Hopfield's
-    /// (1982) network of 0/1 neurons Vᵢ = (sᵢ + 1)/2 with zero thresholds, Vᵢ ← [Σⱼ wᵢⱼVⱼ > 0]:
-    /// Σⱼ wᵢⱼVⱼ = ½(hᵢ + Σⱼ wᵢⱼ), so Vᵢ turns on exactly when hᵢ − θᵢ > 0. In that form the
-    /// crosstalk is twice as large relative to the signal (Hopfield's P = 0.0091 per bit at
-    /// N = 100, 10 memories, against ≈ 0.0004 for the ±1 form), and complements are not stored.
-    /// Recompute them after storing more patterns.
+    /// (1982) network of 0/1 neurons Vᵢ = (sᵢ + 1)/2 with zero thresholds (Vᵢ ← 1 if
+    /// Σⱼ wᵢⱼVⱼ > 0, else 0): Σⱼ wᵢⱼVⱼ = ½(hᵢ + Σⱼ wᵢⱼ), so Vᵢ turns on exactly when
+    /// hᵢ − θᵢ > 0. In that form the signal-to-noise ratio is √2 smaller (Hopfield's P = 0.0091
+    /// unstable bits at N = 100 with 10 memories, against ≈ 0.0004 in the ±1 form), and
+    /// complements are not stored. Recompute them after storing more patterns.
     ///
     /// ```
     /// use rnn_hopfield::{Hopfield, Pattern, Rule};
@@ -179,7 +181,7 @@ impl<T: Real> Hopfield<T> {
     }
 
     /// The load α = p / n.
-    pub fn load(&self) -> f64 {
+    pub fn alpha(&self) -> f64 {
         self.num_patterns() as f64 / self.size() as f64
     }
 
@@ -221,7 +223,7 @@ impl<T: Real> Hopfield<T> {
         rnn_core::error::check_dim("state length", self.size(), state.len())?;
         let s = states_matrix::<T>(&[state.as_slice()], self.size());
         let mut h = DMatrix::<T>::zeros(self.size(), 1);
-        gemm(T::zero(), &mut h.as_view_mut(), T::one(), &self.weights.as_view(), Op::N, &s.as_view(), Op::N);
+        compute_fields(&self.weights, &s, &mut h);
         Ok(h.data.into())
     }
 
@@ -310,7 +312,7 @@ impl<T: Real> Hopfield<T> {
             Update::Asynchronous(order) => {
                 let s = states_matrix::<T>(&states, n);
                 let mut h = DMatrix::<T>::zeros(n, cues.len());
-                gemm(T::zero(), &mut h.as_view_mut(), T::one(), &self.weights.as_view(), Op::N, &s.as_view(), Op::N);
+                compute_fields(&self.weights, &s, &mut h);
                 drop(s);
                 h.as_mut_slice()
                     .par_chunks_mut(n)
@@ -319,15 +321,37 @@ impl<T: Real> Hopfield<T> {
                     .map(|(k, (h, cue))| {
                         let mut rng = rng::derive(dynamics.seed, k as u64);
                         let (theta, tau) = (&self.thresholds, self.tie_tolerance);
-                        run_asynchronous(&self.weights, theta, tau, cue.to_vec(), h, order, dynamics.max_sweeps, &mut rng)
+                        run_asynchronous(
+                            &self.weights,
+                            theta,
+                            tau,
+                            cue.to_vec(),
+                            h,
+                            order,
+                            dynamics.max_sweeps,
+                            &mut rng,
+                        )
                     })
                     .collect()
             }
         };
+        // Overlaps of every final state with every stored pattern: for a batch one product Ξᵀ·S,
+        // for a few states byte compares (cheaper than converting Ξ).
+        let p = self.patterns.len();
+        let overlaps = if runs.len() >= 16 {
+            let finals: Vec<&[i8]> = runs.iter().map(|r| r.state.as_slice()).collect();
+            self.overlaps(&finals)
+        } else {
+            Vec::new()
+        };
         Ok(runs
             .into_par_iter()
-            .map(|run| {
-                let nearest = classify(&run.state, &self.patterns);
+            .enumerate()
+            .map(|(k, run)| {
+                let nearest = match overlaps.get(k * p..(k + 1) * p) {
+                    Some(o) if p > 0 => classify_with(&run.state, &self.patterns, o),
+                    _ => classify(&run.state, &self.patterns),
+                };
                 Recall {
                     state: Pattern::from_states_unchecked(run.state),
                     outcome: run.outcome,
@@ -368,6 +392,20 @@ impl<T: Real> Hopfield<T> {
             return Err(Error::config(format!("state at (row {}, column {})", i % n, i / n), "−1 or +1", states[i]));
         }
         Ok(step_synchronous(&self.weights, &self.thresholds, self.tie_tolerance, states, fields))
+    }
+
+    /// ξ^μ·s for every stored pattern μ and state s, column-major p × B, by one matrix product
+    /// (exact: sums of ±1 are integers, exactly represented up to 2²⁴).
+    fn overlaps(&self, states: &[&[i8]]) -> Vec<i64> {
+        let (n, p) = (self.size(), self.patterns.len());
+        if p == 0 || states.is_empty() {
+            return Vec::new();
+        }
+        let xi = pattern_matrix::<T>(&self.patterns, n);
+        let s = states_matrix::<T>(states, n);
+        let mut o = DMatrix::<T>::zeros(p, states.len());
+        gemm(T::zero(), &mut o.as_view_mut(), T::one(), &xi.as_view(), Op::T, &s.as_view(), Op::N);
+        o.iter().map(|v| v.as_f64().round() as i64).collect()
     }
 
     /// The cues as slices, each checked for length n.
@@ -451,7 +489,11 @@ impl<T: Real> Persist for Hopfield<T> {
                 }
             }
             if self.rule.zero_diagonal() && self.weights[(j, j)] != T::zero() {
-                return Err(Error::config("weights", "a zero diagonal", format!("w[{j},{j}] = {}", self.weights[(j, j)])));
+                return Err(Error::config(
+                    "weights",
+                    "a zero diagonal",
+                    format!("w[{j},{j}] = {}", self.weights[(j, j)]),
+                ));
             }
         }
         for (k, p) in self.patterns.iter().enumerate() {

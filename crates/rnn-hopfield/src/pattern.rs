@@ -159,7 +159,11 @@ impl Pattern {
     /// [`Error::InvalidConfig`] if `count` exceeds the length.
     pub fn flipped(&self, count: usize, rng: &mut Rng) -> Result<Pattern> {
         if count > self.len() {
-            return Err(Error::config("number of bits to flip", format!("at most the pattern length {}", self.len()), count));
+            return Err(Error::config(
+                "number of bits to flip",
+                format!("at most the pattern length {}", self.len()),
+                count,
+            ));
         }
         let mut out = self.clone();
         for i in rand::seq::index::sample(rng, self.len(), count) {
@@ -192,20 +196,23 @@ impl AsRef<[i8]> for Pattern {
     }
 }
 
-/// Σᵢ aᵢbᵢ over ±1 states, as an integer (vectorises to 8-bit multiplies).
+/// Σᵢ aᵢbᵢ over ±1 states: n − 2·(number of differing positions).
 pub(crate) fn dot(a: &[i8], b: &[i8]) -> i64 {
-    debug_assert_eq!(a.len(), b.len());
-    // Accumulate in i32 over blocks short enough never to overflow, then widen.
-    let mut total = 0i64;
-    for (ca, cb) in a.chunks(1 << 20).zip(b.chunks(1 << 20)) {
-        total += ca.iter().zip(cb).map(|(&x, &y)| i32::from(x * y)).sum::<i32>() as i64;
-    }
-    total
+    a.len() as i64 - 2 * hamming(a, b) as i64
 }
 
-/// The number of positions where ±1 states differ: (n − a·b)/2.
+/// The number of positions where the states differ, counted in blocks of 128 bytes with 8-bit
+/// sums (byte compares and adds in SIMD lanes).
 pub(crate) fn hamming(a: &[i8], b: &[i8]) -> usize {
-    ((a.len() as i64 - dot(a, b)) / 2) as usize
+    debug_assert_eq!(a.len(), b.len());
+    let mut total = 0usize;
+    let (ca, cb) = (a.chunks_exact(128), b.chunks_exact(128));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        // At most 128 per block: no overflow of the 8-bit sum.
+        total += usize::from(x.iter().zip(y).map(|(u, v)| u8::from(u != v)).sum::<u8>());
+    }
+    total + ra.iter().zip(rb).filter(|(u, v)| u != v).count()
 }
 
 /// Checks a set of patterns for a network of `n` neurons: non-empty, every pattern of length `n`.

@@ -84,8 +84,13 @@ impl<T> Recall<T> {
 
 /// The nearest stored pattern to `state` and what the state is; `None` without patterns.
 pub(crate) fn classify(state: &[i8], patterns: &[Pattern]) -> Option<Nearest> {
-    let n = state.len() as i64;
     let overlaps: Vec<i64> = patterns.iter().map(|p| dot(p.as_slice(), state)).collect();
+    classify_with(state, patterns, &overlaps)
+}
+
+/// [`classify`] given the unnormalised overlaps ξ^μ·s with every stored pattern.
+pub(crate) fn classify_with(state: &[i8], patterns: &[Pattern], overlaps: &[i64]) -> Option<Nearest> {
+    let n = state.len() as i64;
     let best = (0..overlaps.len()).max_by_key(|&k| (overlaps[k].abs(), std::cmp::Reverse(k)))?;
     let m = overlaps[best];
     let complement = m < 0;
@@ -93,7 +98,7 @@ pub(crate) fn classify(state: &[i8], patterns: &[Pattern]) -> Option<Nearest> {
     let kind = if distance == 0 {
         if complement { StateKind::Complement } else { StateKind::Stored }
     } else {
-        mixture(state, patterns, &overlaps, distance).map_or(StateKind::Spurious, StateKind::Mixture)
+        mixture(state, patterns, overlaps, distance).map_or(StateKind::Spurious, StateKind::Mixture)
     };
     Some(Nearest { pattern: best, complement, distance, overlap: m as f64 / n as f64, kind })
 }

@@ -21,10 +21,10 @@
 //! A run stops at a stable state (a sweep or step that changes nothing) or after
 //! [`Dynamics::max_sweeps`].
 
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, DMatrixViewMut};
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
-use rnn_core::linalg::{Op, gemm};
+use rnn_core::linalg::{Op, Threads, gemm, gemm_with};
 use rnn_core::{Error, Real, Result, rng::Rng};
 use serde::{Deserialize, Serialize};
 
@@ -144,6 +144,13 @@ fn decide<T: Real>(f: T, tau: T, s: i8) -> i8 {
     }
 }
 
+/// [`decide`] for a state ±1 held in `T`, written as selects so that a column vectorises.
+#[inline(always)]
+fn decide_real<T: Real>(f: T, tau: T, s: T) -> T {
+    let up = if f > tau { T::one() } else { s };
+    if f < -tau { -T::one() } else { up }
+}
+
 /// Asynchronous sweeps from state `s` with its local fields `h` = W s, both updated in place.
 pub(crate) fn run_asynchronous<T: Real>(
     w: &DMatrix<T>,
@@ -189,6 +196,27 @@ pub(crate) fn run_asynchronous<T: Real>(
     Run { state: s, outcome: Outcome::SweepLimit, sweeps: max_sweeps, flips, energy }
 }
 
+/// Rows per block of [`compute_fields`]' matrix-vector product.
+const FIELD_BLOCK: usize = 256;
+
+/// The local fields H ← W·S. One product for a batch; for a single state (a matrix-vector
+/// product, bound by reading W from memory) the rows in fixed blocks of [`FIELD_BLOCK`] on every
+/// rayon thread, since one core cannot stream W at the full memory bandwidth. The blocks do not
+/// depend on the thread count, nor does the result.
+pub(crate) fn compute_fields<T: Real>(w: &DMatrix<T>, s: &DMatrix<T>, h: &mut DMatrix<T>) {
+    let n = w.nrows();
+    if s.ncols() != 1 || n < 4 * FIELD_BLOCK {
+        gemm(T::zero(), &mut h.as_view_mut(), T::one(), &w.as_view(), Op::N, &s.as_view(), Op::N);
+        return;
+    }
+    h.as_mut_slice().par_chunks_mut(FIELD_BLOCK).enumerate().for_each(|(k, block)| {
+        let rows = block.len();
+        let mut out = DMatrixViewMut::from_slice(block, rows, 1);
+        let w_rows = w.rows(k * FIELD_BLOCK, rows);
+        gemm_with(Threads::Serial, T::zero(), &mut out, T::one(), &w_rows, Op::N, &s.as_view(), Op::N);
+    });
+}
+
 /// The cues as the columns of an n × B matrix of ±1 in `T`.
 pub(crate) fn states_matrix<T: Real>(cues: &[&[i8]], n: usize) -> DMatrix<T> {
     let mut m = DMatrix::<T>::zeros(n, cues.len());
@@ -226,15 +254,7 @@ pub(crate) fn run_synchronous<T: Real>(
         if k == 0 {
             break;
         }
-        gemm(
-            T::zero(),
-            &mut fields.columns_mut(0, k),
-            T::one(),
-            &w.as_view(),
-            Op::N,
-            &cur.columns(0, k),
-            Op::N,
-        );
+        gemm(T::zero(), &mut fields.columns_mut(0, k), T::one(), &w.as_view(), Op::N, &cur.columns(0, k), Op::N);
         // Per column: E(S(t)), then S(t + 1) written over S(t − 1) while comparing with both.
         let stats: Vec<(T, usize, bool)> = cur.as_slice()[..k * n]
             .par_chunks(n)
@@ -242,16 +262,14 @@ pub(crate) fn run_synchronous<T: Real>(
             .zip(fields.as_slice()[..k * n].par_chunks(n))
             .map(|((s, next), h)| {
                 let e = energy_from_real_fields(s, h, theta);
-                let (mut changed, mut same_as_before) = (0usize, true);
+                let (mut changed, mut differs_from_before) = (0usize, 0usize);
                 for i in 0..n {
-                    let si = if s[i] > T::zero() { 1 } else { -1 };
-                    let new = decide(h[i] - theta[i], tau, si);
-                    let new_t = if new > 0 { T::one() } else { -T::one() };
-                    changed += usize::from(new != si);
-                    same_as_before &= new_t == next[i];
-                    next[i] = new_t;
+                    let new = decide_real(h[i] - theta[i], tau, s[i]);
+                    changed += usize::from(new != s[i]);
+                    differs_from_before += usize::from(new != next[i]);
+                    next[i] = new;
                 }
-                (e, changed, same_as_before)
+                (e, changed, differs_from_before == 0)
             })
             .collect();
         std::mem::swap(&mut cur, &mut prev); // cur = S(t + 1), prev = S(t)
@@ -309,7 +327,15 @@ pub(crate) fn run_synchronous<T: Real>(
         }
     }
     done.into_iter()
-        .map(|r| r.unwrap_or(Run { state: Vec::new(), outcome: Outcome::SweepLimit, sweeps: 0, flips: 0, energy: Vec::new() }))
+        .map(|r| {
+            r.unwrap_or(Run {
+                state: Vec::new(),
+                outcome: Outcome::SweepLimit,
+                sweeps: 0,
+                flips: 0,
+                energy: Vec::new(),
+            })
+        })
         .collect()
 }
 
@@ -324,7 +350,7 @@ pub(crate) fn step_synchronous<T: Real>(
     fields: &mut DMatrix<T>,
 ) -> usize {
     let n = w.nrows();
-    gemm(T::zero(), &mut fields.as_view_mut(), T::one(), &w.as_view(), Op::N, &states.as_view(), Op::N);
+    compute_fields(w, states, fields);
     if n == 0 {
         return 0;
     }
@@ -335,12 +361,9 @@ pub(crate) fn step_synchronous<T: Real>(
         .map(|(s, h)| {
             let mut changed = 0;
             for i in 0..n {
-                let si = if s[i] > T::zero() { 1 } else { -1 };
-                let new = decide(h[i] - theta[i], tau, si);
-                if new != si {
-                    changed += 1;
-                    s[i] = if new > 0 { T::one() } else { -T::one() };
-                }
+                let new = decide_real(h[i] - theta[i], tau, s[i]);
+                changed += usize::from(new != s[i]);
+                s[i] = new;
             }
             changed
         })

@@ -168,7 +168,7 @@ impl<T: Real> Core<T> {
         let n = batch.steps() * batch.batch_size();
         let value = {
             let out = DMatrixView::from_slice(&self.work.out[..self.arch.outputs * n], self.arch.outputs, n);
-            loss.value_and_gradient(out, targets.as_view(), batch.valid_mask(), &mut self.work.d_out)
+            loss.value_and_gradient(out, targets.as_view(), batch.valid_mask(), &mut self.work.d_out)?
         };
         match self.arch.source {
             ContextSource::Hidden => self.backward_elman(batch, path, grad),

@@ -158,7 +158,7 @@ impl<T: Real> Core<T> {
                 mlp::forward_upper(&arch, p, &mut ring.acts, 0, &mut ring.out, j, 1);
                 let y = cols(&ring.out, no, j, 1);
                 let target = stream.targets.column(t);
-                let lt = loss.value_and_gradient(
+                let lt = loss.value_and_gradient_unchecked(
                     DMatrixView::from_slice(y, no, 1),
                     DMatrixView::from_slice(target.as_slice(), no, 1),
                     None,

@@ -64,7 +64,7 @@ fn cholesky(mut g: DMatrix<f64>, norm2: f64) -> Result<DMatrix<f64>> {
     // trailing block holds the Schur complement (only its lower triangle is used).
     for j in 0..p {
         let d = g[(j, j)];
-        if !(d > tolerance) {
+        if d.is_nan() || d <= tolerance {
             return Err(Error::config(
                 "pattern set for the pseudo-inverse rule",
                 "linearly independent patterns",
@@ -129,7 +129,8 @@ mod tests {
 
     #[test]
     fn cholesky_and_inverse_match_nalgebra() {
-        let a = DMatrix::<f64>::from_fn(6, 4, |i, j| ((i * 7 + j * 3) % 5) as f64 - 2.0 + if i == j { 3.0 } else { 0.0 });
+        let a =
+            DMatrix::<f64>::from_fn(6, 4, |i, j| ((i * 7 + j * 3) % 5) as f64 - 2.0 + if i == j { 3.0 } else { 0.0 });
         let g = a.transpose() * &a;
         let l = cholesky(g.clone(), 1.0).unwrap();
         assert!((&l * l.transpose() - &g).abs().max() < 1e-10);

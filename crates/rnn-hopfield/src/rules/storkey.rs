@@ -10,9 +10,9 @@
 //! Δwᵢⱼ = (1/n)(ξᵢξⱼ − ξᵢhⱼ − hᵢξⱼ) + (2/n) wᵢⱼ,
 //!
 //! that is W ← c·W + (1/n)·offdiag(ξξᵀ − ξhᵀ − hξᵀ) with c = 1 + 2/n: one matrix-vector product
-//! and one rank-two update, O(n²) per pattern ([`add`]).
+//! and one rank-two update, O(n²) per pattern ([`Hopfield::add`](crate::Hopfield::add)).
 //!
-//! Storing p patterns at once ([`weights`]) unrolls the recursion: after p patterns
+//! Storing p patterns at once ([`Hopfield::store`](crate::Hopfield::store)) unrolls the recursion: after p patterns
 //!
 //! W_p = offdiag( Σ_μ (c^{p−μ}/n) M_μ ),  M_μ = ξ^μ(ξ^μ − h^μ)ᵀ − h^μ ξ^μᵀ,
 //!

@@ -77,7 +77,12 @@ fn pseudo_inverse_refuses_more_than_it_can_hold() {
     assert!(e.to_string().contains("pattern 4 lies in the span of patterns 0..4"), "{e}");
     // A less obvious one: with Walsh patterns w₀ … w₃ of length 8 (w₃ = w₁∘w₂), the ±1 pattern
     // ½(w₀ + w₁ + w₂ − w₃) is a linear combination of the four.
-    let walsh = |k: usize| Pattern::bipolar(&(0..8).map(|i| if (i & k).count_ones() % 2 == 0 { 1 } else { -1 }).collect::<Vec<i8>>()).unwrap();
+    let walsh = |k: usize| {
+        Pattern::bipolar(
+            &(0..8).map(|i| if (i & k).count_ones().is_multiple_of(2) { 1 } else { -1 }).collect::<Vec<i8>>(),
+        )
+        .unwrap()
+    };
     let combo: Vec<i8> = (0..8)
         .map(|i| {
             let v = walsh(0).as_slice()[i] + walsh(1).as_slice()[i] + walsh(2).as_slice()[i] - walsh(3).as_slice()[i];

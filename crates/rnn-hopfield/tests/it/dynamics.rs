@@ -83,7 +83,10 @@ fn synchronous_batch_matches_single_recalls() {
     let batch = net.recall_batch(&cues, &sync).unwrap();
     for (cue, b) in cues.iter().zip(&batch) {
         let single = net.recall_with(cue, &sync).unwrap();
-        assert_eq!((&single.state, single.outcome, single.sweeps, single.flips), (&b.state, b.outcome, b.sweeps, b.flips));
+        assert_eq!(
+            (&single.state, single.outcome, single.sweeps, single.flips),
+            (&b.state, b.outcome, b.sweeps, b.flips)
+        );
         for (x, y) in single.energy.iter().zip(&b.energy) {
             assert!((x - y).abs() < 1e-9);
         }
@@ -150,4 +153,55 @@ fn thresholds_bias_the_states() {
     assert!(r.state.as_slice().iter().all(|&s| s == 1));
     assert!((net.energy(&r.state).unwrap() - r.energy[r.sweeps]).abs() < 1e-9);
     assert!(r.energy.windows(2).all(|e| e[1] <= e[0]));
+}
+
+#[test]
+fn fields_of_a_large_single_state_match_the_product() {
+    // n ≥ 1024: the matrix-vector product runs in row blocks on every thread.
+    let n = 1100;
+    let ps = random_patterns(n, 3, 9);
+    let net = Hopfield::<f64>::with_patterns(Rule::Storkey, &ps).unwrap();
+    let cue = ps[1].flipped(100, &mut rnn_core::rng::seeded(10)).unwrap();
+    let h = net.local_fields(&cue).unwrap();
+    let expected = net.weights() * nalgebra::DVector::from_vec(cue.to_real::<f64>());
+    let err = h.iter().zip(expected.iter()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    assert!(err < 1e-12, "{err}");
+    let r = net.recall(&cue).unwrap();
+    assert!(r.is_pattern(1) && (net.energy(&r.state).unwrap() - r.energy[r.sweeps]).abs() < 1e-9);
+}
+
+#[test]
+fn binary_thresholds_give_hopfields_zero_one_dynamics() {
+    // Hopfield's (1982) network by hand: Vᵢ ∈ {0, 1}, Vᵢ ← [Σⱼ Tᵢⱼ Vⱼ > 0], in index order.
+    let n = 40;
+    let ps = random_patterns(n, 4, 11);
+    let mut net = Hopfield::<f64>::with_patterns(Rule::Hebbian, &ps).unwrap();
+    net.set_thresholds(&net.binary_thresholds()).unwrap();
+    let w = net.weights().clone();
+    let mut rng = rnn_core::rng::seeded(12);
+    for trial in 0..20 {
+        let cue = Pattern::random(n, &mut rng).unwrap();
+        let mut v: Vec<f64> = cue.to_binary().iter().map(|&b| f64::from(b)).collect();
+        for _ in 0..100 {
+            let mut changed = false;
+            for i in 0..n {
+                let field: f64 = (0..n).map(|j| w[(i, j)] * v[j]).sum();
+                let new = if field > 1e-12 {
+                    1.0
+                } else if field < -1e-12 {
+                    0.0
+                } else {
+                    v[i]
+                };
+                changed |= new != v[i];
+                v[i] = new;
+            }
+            if !changed {
+                break;
+            }
+        }
+        let r = net.recall_with(&cue, &Dynamics::sequential()).unwrap();
+        let expected: Vec<u8> = v.iter().map(|&x| x as u8).collect();
+        assert_eq!(r.state.to_binary(), expected, "trial {trial}");
+    }
 }

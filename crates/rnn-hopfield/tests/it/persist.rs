@@ -11,7 +11,8 @@ fn networks_round_trip_through_files() {
     std::fs::create_dir_all(&dir).unwrap();
     let ps = random_patterns(40, 6, 1);
     for rule in [Rule::Hebbian, Rule::Storkey, Rule::pseudo_inverse(), Rule::PseudoInverse { keep_diagonal: true }] {
-        let mut net = Hopfield::<f32>::with_patterns(rule, &ps).unwrap().with_dynamics(Dynamics::synchronous().seed(3)).unwrap();
+        let mut net =
+            Hopfield::<f32>::with_patterns(rule, &ps).unwrap().with_dynamics(Dynamics::synchronous().seed(3)).unwrap();
         net.set_thresholds(&[0.25; 40]).unwrap();
         let path = dir.join("net.rnn");
         rnn_core::save(&net, &path).unwrap();

@@ -5,7 +5,8 @@ use rnn_hopfield::{Dynamics, Hopfield, Rule, StateKind};
 
 use crate::random_patterns;
 
-const RULES: [Rule; 4] = [Rule::Hebbian, Rule::Storkey, Rule::pseudo_inverse(), Rule::PseudoInverse { keep_diagonal: true }];
+const RULES: [Rule; 4] =
+    [Rule::Hebbian, Rule::Storkey, Rule::pseudo_inverse(), Rule::PseudoInverse { keep_diagonal: true }];
 
 #[test]
 fn stored_patterns_are_fixed_points_at_low_load() {

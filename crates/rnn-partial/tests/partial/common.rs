@@ -139,7 +139,7 @@ pub fn truncated_loss<N: Net>(net: &N, batch: &SeqBatch<f64>, contexts: &[DMatri
         }
         outputs.columns_mut(t * b, b).copy_from(&y);
     }
-    loss.value(outputs.as_view(), targets.as_view(), batch.valid_mask())
+    loss.value(outputs.as_view(), targets.as_view(), batch.valid_mask()).unwrap()
 }
 
 /// The gradient the net computes in its configured mode.
