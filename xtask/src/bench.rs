@@ -20,8 +20,10 @@ struct Measured {
     id: String,
     /// Floating-point operations per iteration, from the benchmark's `Throughput::Elements`.
     flops: Option<f64>,
-    /// Mean time per iteration, seconds.
+    /// Time per iteration, seconds (criterion's slope estimate, or its mean).
     seconds: f64,
+    /// Standard deviation of the per-sample times, seconds.
+    sd: f64,
 }
 
 impl Measured {
@@ -74,13 +76,15 @@ fn read_criterion(dir: &Path, since: std::time::SystemTime) -> DynResult<Vec<Mea
         let Ok(ids) = std::fs::read_dir(group.path()) else { continue };
         for id in ids.flatten() {
             let new = id.path().join("new");
-            let fresh = std::fs::metadata(new.join("estimates.json")).and_then(|m| m.modified()).is_ok_and(|t| t >= since);
+            let fresh =
+                std::fs::metadata(new.join("estimates.json")).and_then(|m| m.modified()).is_ok_and(|t| t >= since);
             if !fresh {
                 continue;
             }
-            let (Ok(bench), Ok(est)) =
-                (std::fs::read_to_string(new.join("benchmark.json")), std::fs::read_to_string(new.join("estimates.json")))
-            else {
+            let (Ok(bench), Ok(est)) = (
+                std::fs::read_to_string(new.join("benchmark.json")),
+                std::fs::read_to_string(new.join("estimates.json")),
+            ) else {
                 continue;
             };
             let bench: Value = serde_json::from_str(&bench)?;
@@ -88,9 +92,20 @@ fn read_criterion(dir: &Path, since: std::time::SystemTime) -> DynResult<Vec<Mea
             let group_id = bench["group_id"].as_str().unwrap_or_default();
             let value = bench["value_str"].as_str().or(bench["function_id"].as_str()).unwrap_or_default();
             let Some((kind, phase)) = group_id.split_once('_') else { continue };
-            let Some(ns) = est["mean"]["point_estimate"].as_f64() else { continue };
+            // Criterion's headline figure: the slope of time against iterations when it has one.
+            let Some(ns) = est["slope"]["point_estimate"].as_f64().or(est["mean"]["point_estimate"].as_f64()) else {
+                continue;
+            };
+            let sd = est["std_dev"]["point_estimate"].as_f64().unwrap_or(f64::NAN) * 1e-9;
             let flops = bench["throughput"]["Elements"].as_f64();
-            out.push(Measured { kind: kind.into(), phase: phase.into(), id: value.into(), flops, seconds: ns * 1e-9 });
+            out.push(Measured {
+                kind: kind.into(),
+                phase: phase.into(),
+                id: value.into(),
+                flops,
+                seconds: ns * 1e-9,
+                sd,
+            });
         }
     }
     out.sort_by(|a, b| (&a.kind, &a.phase, a.size(), &a.id).cmp(&(&b.kind, &b.phase, b.size(), &b.id)));
@@ -125,12 +140,13 @@ fn run_peers(root: &Path, ours: &[Measured]) -> Option<(BTreeMap<PeerKey, f64>, 
     let python = std::env::var("RNN_PEER_PYTHON").unwrap_or_else(|_| "python3".into());
     let import = Command::new(&python).args(["-c", "import torch"]).output();
     if !matches!(&import, Ok(o) if o.status.success()) {
-        eprintln!("xtask bench: peers skipped: `{python} -c 'import torch'` failed (set RNN_PEER_PYTHON to a python with torch)");
+        eprintln!(
+            "xtask bench: peers skipped: `{python} -c 'import torch'` failed (set RNN_PEER_PYTHON to a python with torch)"
+        );
         return None;
     }
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let kinds: Vec<&str> =
-        ["elman", "lstm"].into_iter().filter(|k| ours.iter().any(|m| m.kind == *k)).collect();
+    let kinds: Vec<&str> = ["elman", "lstm"].into_iter().filter(|k| ours.iter().any(|m| m.kind == *k)).collect();
     if kinds.is_empty() {
         eprintln!("xtask bench: peers skipped: no benchmark of a kind the peer script times (elman, lstm)");
         return None;
@@ -174,15 +190,16 @@ fn run_peers(root: &Path, ours: &[Measured]) -> Option<(BTreeMap<PeerKey, f64>, 
 fn write_report(dir: &Path, ours: &[Measured], peer: Option<&(BTreeMap<PeerKey, f64>, Value)>) -> DynResult {
     std::fs::create_dir_all(dir)?;
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let mut md = String::from("# Benchmark report\n\n");
+    let env = crate::env::describe();
+    let mut md = format!("# Benchmark report\n\n{}\n\n", crate::env::markdown_line(&env));
     md.push_str(&format!(
-        "Criterion means on this machine ({threads} hardware threads), f32. A recurrent training step is: \
+        "Criterion estimates (slope) on this machine ({threads} hardware threads), f32. A recurrent training step is: \
          forward over T steps, MSE over every step, gradient, one SGD step. GFLOP/s counts 2·g·H·(I+H)·T·B \
          per forward (g = 1 Elman, 4 LSTM) and 3× that per training step, as the peer script does; other \
          benchmarks declare their own operation counts.\n\n"
     ));
-    md.push_str("| model | phase | size | time | GFLOP/s | PyTorch | ours / PyTorch |\n");
-    md.push_str("|---|---|---|--:|--:|--:|--:|\n");
+    md.push_str("| model | phase | size | time | ± sd | GFLOP/s | PyTorch | ours / PyTorch |\n");
+    md.push_str("|---|---|---|--:|--:|--:|--:|--:|\n");
     let mut rows = Vec::new();
     for m in ours {
         let size = m.size();
@@ -195,24 +212,25 @@ fn write_report(dir: &Path, ours: &[Measured], peer: Option<&(BTreeMap<PeerKey, 
             None => m.id.replace('_', " "),
         };
         md.push_str(&format!(
-            "| {} | {} | {label} | {} | {} | {} | {} |\n",
+            "| {} | {} | {label} | {} | {:.0} % | {} | {} | {} |\n",
             m.kind,
             m.phase,
             fmt_time(m.seconds),
+            100.0 * m.sd / m.seconds,
             gflops.map_or("–".into(), |g| format!("{g:.1}")),
             theirs.map_or("–".into(), fmt_time),
             ratio.map_or("–".into(), |r| format!("{r:.3}")),
         ));
         rows.push(json!({
             "kind": m.kind, "phase": m.phase, "id": m.id, "size": size, "flops": flops,
-            "seconds": m.seconds, "gflops": gflops, "peer_seconds": theirs, "ratio": ratio,
+            "seconds": m.seconds, "sd_seconds": m.sd, "gflops": gflops, "peer_seconds": theirs, "ratio": ratio,
         }));
     }
     match peer {
         Some(_) => md.push_str("\nPyTorch times come from `benches/peers/torch_rnn_bench.py`, run right after ours.\n"),
         None => md.push_str("\nPyTorch was not run (`cargo xtask bench --peers` runs it when torch imports).\n"),
     }
-    let report = json!({ "threads": threads, "results": rows, "peer_raw": peer.map(|(_, raw)| raw.clone()) });
+    let report = json!({ "environment": env, "results": rows, "peer_raw": peer.map(|(_, raw)| raw.clone()) });
     std::fs::write(dir.join("report.md"), &md)?;
     std::fs::write(dir.join("report.json"), serde_json::to_string_pretty(&report)?)?;
     print!("{md}");

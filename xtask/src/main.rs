@@ -9,6 +9,7 @@
 
 mod bench;
 mod ci;
+mod env;
 mod reproduce;
 mod svg;
 
@@ -24,25 +25,34 @@ usage: cargo xtask <task> [options]
 tasks:
   reproduce [--quick] [EXPERIMENT...]  run the classic experiments (all by default) and write
                                        target/reproduce/{results.md,results.json,*.svg}
-                                       experiments: sunspots, xor
+                                       (--quick writes to target/reproduce/quick/)
+                                       experiments: {experiments}
   bench [--peers] [--quick] [FILTER]   run the criterion benchmarks and write target/bench/report.{md,json};
                                        --peers also times PyTorch (python from $RNN_PEER_PYTHON or python3)
   ci                                   fmt --check, clippy -D warnings, tests, docs -D warnings,
                                        reproduce --quick
 ";
 
+fn usage() -> String {
+    USAGE.replace("{experiments}", &reproduce::experiment_names().join(", "))
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rest = args.get(1..).unwrap_or(&[]);
+    if rest.iter().any(|a| a == "--help" || a == "-h") {
+        print!("{}", usage());
+        return ExitCode::SUCCESS;
+    }
     let result = match args.first().map(String::as_str) {
         Some("reproduce") => reproduce::run(rest),
         Some("bench") => bench::run(rest),
         Some("ci") => ci::run(rest),
         None | Some("help" | "-h" | "--help") => {
-            print!("{USAGE}");
+            print!("{}", usage());
             Ok(())
         }
-        Some(other) => Err(format!("unknown task `{other}`\n\n{USAGE}").into()),
+        Some(other) => Err(format!("unknown task `{other}`\n\n{}", usage()).into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

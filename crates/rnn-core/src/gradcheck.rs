@@ -10,7 +10,10 @@
 //!   with truncation error O(h⁴);
 //! - relative error rᵢ = |aᵢ − nᵢ| / max(|aᵢ|, |nᵢ|, floor), where a is the analytic gradient.
 //!
-//! The floor keeps a gradient that is zero on both sides from dividing by zero.
+//! The floor keeps a gradient that is zero on both sides from dividing by zero. A numeric
+//! gradient that is not finite (a difference of losses that overflows) counts as a relative
+//! error of +∞, so the report fails; a step too small to move a checked parameter at all
+//! (θᵢ ± h rounds to θᵢ) is an [`Error::InvalidConfig`].
 //!
 //! Mind the rounding noise of the differences, about ε_mach · |L| / h: 10⁻¹⁰ · |L| for `f64`
 //! with the central default h = 10⁻⁶, so a correct component of 10⁻³ already shows a relative
@@ -210,7 +213,8 @@ impl GradCheckOptions {
 pub struct GradCheckReport {
     /// Number of parameters checked.
     pub checked: usize,
-    /// The largest relative error |a − n| / max(|a|, |n|, floor) over the checked parameters.
+    /// The largest relative error |a − n| / max(|a|, |n|, floor) over the checked parameters;
+    /// +∞ if a numeric gradient is not finite. Never NaN.
     pub max_relative_error: f64,
     /// The largest absolute error |a − n| over the checked parameters.
     pub max_abs_error: f64,
@@ -230,7 +234,8 @@ pub struct GradCheckReport {
 }
 
 impl GradCheckReport {
-    /// Whether the largest relative error is at most `tolerance` (a NaN error never passes).
+    /// Whether the largest relative error is at most `tolerance` (an infinite error never
+    /// passes).
     pub fn passed(&self, tolerance: f64) -> bool {
         self.max_relative_error <= tolerance
     }
@@ -260,8 +265,10 @@ impl fmt::Display for GradCheckReport {
 /// # Errors
 /// - [`Error::Empty`] for a model without parameters or an empty
 ///   [`indices`](GradCheckOptions::indices) list;
-/// - [`Error::InvalidConfig`] for a non-positive step or floor, `max_params` 0, or an index
-///   beyond the parameter count;
+/// - [`Error::InvalidConfig`] for a non-positive step or floor, `max_params` 0, an index
+///   beyond the parameter count, or a step h that does not move a checked parameter (θᵢ ± h
+///   rounds to θᵢ in the model's scalar type, e.g. h = 10⁻³⁰⁰, or θᵢ = 10¹² with h = 10⁻⁶),
+///   naming the parameter;
 /// - [`Error::NonFinite`] if the analytic gradient or a loss is not finite;
 /// - any error of the model (a batch of the wrong shape, without targets …).
 pub fn check_gradient<T, M>(
@@ -321,6 +328,17 @@ where
     for &i in indices {
         let x = original[i];
         let step = T::of_f64(h);
+        if x + step == x || x - step == x {
+            let name = model.layout().name_of(i).unwrap_or_else(|| format!("#{i}"));
+            return Err(Error::config(
+                "gradient-check step ε",
+                format!(
+                    "a step that moves parameter {name} (index {i}, value {x}) in {}: {name} ± h rounds to {name}",
+                    T::NAME
+                ),
+                h,
+            ));
+        }
         let mut loss_at = |value: T| -> Result<f64> {
             model.params_mut()[i] = value;
             let l = model.loss(batch, loss)?.as_f64();
@@ -343,8 +361,14 @@ where
         };
         model.params_mut()[i] = x;
         let analytic = grad[i].as_f64();
-        let abs_error = (analytic - numeric).abs();
-        let relative = abs_error / analytic.abs().max(numeric.abs()).max(options.floor);
+        // A non-finite numeric gradient (a difference of finite losses can overflow) fails:
+        // its errors are +∞, never NaN, so it is the worst and `passed` is false.
+        let (abs_error, relative) = if numeric.is_finite() {
+            let abs_error = (analytic - numeric).abs();
+            (abs_error, abs_error / analytic.abs().max(numeric.abs()).max(options.floor))
+        } else {
+            (f64::INFINITY, f64::INFINITY)
+        };
         report.max_abs_error = report.max_abs_error.max(abs_error);
         if first || relative > report.max_relative_error {
             first = false;
@@ -444,6 +468,86 @@ mod tests {
         let report = check_gradient(&mut model, &batch(), Loss::Mse, &weights_only).unwrap();
         assert_eq!(report.checked, 2);
         assert!(report.passed(1e-6), "{report}");
+    }
+
+    #[test]
+    fn a_step_that_does_not_move_a_parameter_is_an_error_naming_it() {
+        let mut model = TinyModel::new(2, 1, Activation::Tanh, 5);
+        // w[0,1] = 10¹²: with h = 10⁻⁶, w ± h rounds to w and the difference would be 0/0.
+        model.params_mut()[1] = 1e12;
+        let before = model.params().to_vec();
+        match check_gradient(&mut model, &batch(), Loss::Mse, &GradCheckOptions::default()) {
+            Err(Error::InvalidConfig { name, expected, got }) => {
+                assert!(name.contains("step"), "{name}");
+                assert!(expected.contains("w[0,1]"), "{expected}");
+                assert_eq!(got, "0.000001");
+            }
+            other => panic!("expected InvalidConfig, got {other:?}"),
+        }
+        assert_eq!(model.params(), before.as_slice());
+        // The other parameters can still be checked.
+        let others = GradCheckOptions::default().with_indices([0, 2]);
+        assert!(check_gradient(&mut model, &batch(), Loss::Mse, &others).unwrap().passed(1e-6));
+        // A step far below the resolution of every parameter.
+        let mut model = TinyModel::new(2, 1, Activation::Tanh, 5);
+        for stencil in [Stencil::Central, Stencil::FivePoint] {
+            let tiny = GradCheckOptions::default().with_epsilon(1e-300).with_stencil(stencil);
+            let err = check_gradient(&mut model, &batch(), Loss::Mse, &tiny).unwrap_err();
+            assert!(matches!(err, Error::InvalidConfig { .. }), "{err:?}");
+        }
+    }
+
+    /// One parameter w and a loss (w·10²⁰⁰)² whose slope overflows `f64`, with an analytic
+    /// gradient of 0 (wrong, but finite).
+    struct Steep {
+        layout: crate::ParamLayout,
+        w: Vec<f64>,
+    }
+
+    impl Parameters<f64> for Steep {
+        fn layout(&self) -> &crate::ParamLayout {
+            &self.layout
+        }
+        fn params(&self) -> &[f64] {
+            &self.w
+        }
+        fn params_mut(&mut self) -> &mut [f64] {
+            &mut self.w
+        }
+    }
+
+    impl crate::SequenceModel<f64> for Steep {
+        fn input_size(&self) -> usize {
+            1
+        }
+        fn output_size(&self) -> usize {
+            1
+        }
+        fn forward(&mut self, batch: &SeqBatch<f64>) -> Result<nalgebra::DMatrix<f64>> {
+            Ok(batch.inputs().map(|_| self.w[0] * 1e200))
+        }
+    }
+
+    impl Differentiable<f64> for Steep {
+        fn loss_and_gradient(&mut self, batch: &SeqBatch<f64>, loss: Loss, grad: &mut [f64]) -> Result<f64> {
+            grad[0] = 0.0;
+            self.loss(batch, loss)
+        }
+    }
+
+    #[test]
+    fn a_non_finite_numeric_gradient_fails_the_report_and_is_never_nan() {
+        let mut layout = crate::ParamLayout::new();
+        layout.push("w", 1, 1);
+        let mut model = Steep { layout, w: vec![1e-50] };
+        let b = SeqBatch::new(nalgebra::DMatrix::zeros(1, 1), Some(nalgebra::DMatrix::zeros(1, 1)), 1, 1).unwrap();
+        // L = 10³⁰⁰ is finite, but (L(w + h) − L(w − h)) / 2h = 2·10³⁵⁰ is not.
+        let report =
+            check_gradient(&mut model, &b, Loss::Mse, &GradCheckOptions::default().with_epsilon(1e-60)).unwrap();
+        assert_eq!(report.max_relative_error, f64::INFINITY, "{report}");
+        assert_eq!(report.max_abs_error, f64::INFINITY);
+        assert!(!report.passed(1e300));
+        assert_eq!(report.worst_name, "w[0]");
     }
 
     #[test]

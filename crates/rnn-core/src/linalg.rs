@@ -69,7 +69,7 @@ pub fn gemm<T: Real>(
     gemm_with(Threads::Auto, beta, c, alpha, a, op_a, b, op_b);
 }
 
-/// [`gemm`] with a choice of [`Threads`]: C ← β·C + α·op(A)·op(B). The result does not depend
+/// [`gemm()`] with a choice of [`Threads`]: C ← β·C + α·op(A)·op(B). The result does not depend
 /// on `threads`.
 ///
 /// # Panics

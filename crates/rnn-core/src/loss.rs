@@ -45,8 +45,8 @@ impl Loss {
     /// `valid` is `None` when every column counts. Returns 0 when no column is valid.
     ///
     /// # Errors
-    /// [`Error::DimensionMismatch`] unless `targets` and `grad` have the shape of `outputs` and
-    /// `valid` (if given) has one entry per column.
+    /// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch) unless `targets` and
+    /// `grad` have the shape of `outputs` and `valid` (if given) has one entry per column.
     pub fn value_and_gradient<T: Real>(
         self,
         outputs: DMatrixView<'_, T>,
@@ -175,8 +175,9 @@ mod tests {
             let (mut a, mut b) = (y.clone(), y.clone());
             a[i] += h;
             b[i] -= h;
-            let num =
-                (loss.value(a.as_view(), t.as_view(), valid).unwrap() - loss.value(b.as_view(), t.as_view(), valid).unwrap()) / (2.0 * h);
+            let num = (loss.value(a.as_view(), t.as_view(), valid).unwrap()
+                - loss.value(b.as_view(), t.as_view(), valid).unwrap())
+                / (2.0 * h);
             assert!((num - g[i]).abs() < 1e-8, "{loss:?} element {i}: numeric {num}, analytic {}", g[i]);
         }
     }

@@ -23,9 +23,10 @@ pub struct ParamBlock {
 }
 
 impl ParamBlock {
-    /// Number of elements, `rows · cols`.
+    /// Number of elements, `rows · cols` (saturating at `usize::MAX` for a block built by
+    /// hand whose product overflows; [`ParamLayout`] never makes one).
     pub fn len(&self) -> usize {
-        self.rows * self.cols
+        self.rows.saturating_mul(self.cols)
     }
 
     /// Whether the block holds no element.
@@ -35,7 +36,7 @@ impl ParamBlock {
 
     /// The block's index range in the flat vector.
     pub fn range(&self) -> std::ops::Range<usize> {
-        self.offset..self.offset + self.len()
+        self.offset..self.offset.saturating_add(self.len())
     }
 }
 
@@ -63,11 +64,49 @@ impl ParamLayout {
     }
 
     /// Appends a `rows × cols` block named `name` and returns it.
+    ///
+    /// Models check their sizes before they build a layout (a size that cannot be allocated
+    /// is an error there), so this is infallible for them; [`try_push`](Self::try_push) is the
+    /// fallible form for sizes that come straight from a user.
+    ///
+    /// # Panics
+    /// Panics, naming the block and its shape, if `rows · cols` or the layout's total length
+    /// overflows `usize`.
     pub fn push(&mut self, name: impl Into<String>, rows: usize, cols: usize) -> ParamBlock {
-        let block = ParamBlock { name: name.into(), offset: self.len, rows, cols };
-        self.len += block.len();
+        match self.try_push(name, rows, cols) {
+            Ok(block) => block,
+            Err(e) => panic!("ParamLayout::push: {e}"),
+        }
+    }
+
+    /// Appends a `rows × cols` block named `name` and returns it, or returns
+    /// [`Error::Allocation`] (and leaves the layout as it was) if `rows · cols` or the layout's
+    /// total length overflows `usize`.
+    ///
+    /// ```
+    /// use rnn_core::{Error, ParamLayout};
+    /// let mut layout = ParamLayout::new();
+    /// layout.try_push("w", 2, 3).unwrap();
+    /// assert!(matches!(layout.try_push("huge", usize::MAX, 2), Err(Error::Allocation { .. })));
+    /// assert_eq!(layout.len(), 6);
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Allocation`] naming the block, as above.
+    pub fn try_push(&mut self, name: impl Into<String>, rows: usize, cols: usize) -> Result<ParamBlock> {
+        let name = name.into();
+        let what = || format!("parameter block `{name}` ({rows} × {cols})");
+        let size = rows
+            .checked_mul(cols)
+            .ok_or_else(|| Error::Allocation { what: what(), bytes: rows as u128 * cols as u128 })?;
+        let len = self.len.checked_add(size).ok_or_else(|| Error::Allocation {
+            what: format!("{} after {} parameters", what(), self.len),
+            bytes: self.len as u128 + size as u128,
+        })?;
+        let block = ParamBlock { name, offset: self.len, rows, cols };
+        self.len = len;
         self.blocks.push(block.clone());
-        block
+        Ok(block)
     }
 
     /// Total number of parameters.
@@ -166,5 +205,33 @@ pub trait Parameters<T: Real> {
         crate::error::check_finite("parameter vector", values)?;
         self.params_mut().copy_from_slice(values);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overflowing_blocks_are_refused_by_try_push() {
+        let mut layout = ParamLayout::new();
+        layout.push("a", 4, 1);
+        match layout.try_push("huge", usize::MAX, 2) {
+            Err(Error::Allocation { what, bytes }) => {
+                assert!(what.contains("huge"), "{what}");
+                assert_eq!(bytes, usize::MAX as u128 * 2);
+            }
+            other => panic!("expected Allocation, got {other:?}"),
+        }
+        // The total length overflows although the block alone does not.
+        assert!(matches!(layout.try_push("rest", usize::MAX, 1), Err(Error::Allocation { .. })));
+        assert_eq!((layout.len(), layout.blocks().len()), (4, 1), "a refused block leaves the layout as it was");
+        assert_eq!(layout.try_push("b", 2, 1).unwrap().range(), 4..6);
+    }
+
+    #[test]
+    #[should_panic(expected = "parameter block `huge`")]
+    fn push_panics_with_a_clear_message_on_overflow() {
+        ParamLayout::new().push("huge", usize::MAX, 2);
     }
 }

@@ -48,6 +48,11 @@
 //! [`save`] writes the file next to its destination under a temporary name, flushes it to
 //! disk (`fsync`), and renames it into place: a crash or a full disk at any moment leaves
 //! either the old file or the new one, never a mix, and never a lost model.
+//!
+//! Saving to a path that is a symbolic link replaces the link itself with a regular file
+//! holding the new model; the file the link pointed to is left untouched (the rename works
+//! on the directory entry, as `mv` does). To update the target instead, pass its path
+//! (e.g. from [`std::fs::canonicalize`]).
 
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
@@ -326,6 +331,9 @@ pub fn from_bytes<M: Persist>(bytes: &[u8]) -> Result<M> {
 /// before the rename, the temporary file is removed and the old file at `path`, if any, is
 /// untouched. The new file gets the default permissions for a new file, not the old file's.
 ///
+/// If `path` is a symbolic link, the link is replaced by a regular file holding the model and
+/// the file it pointed to is not modified (see the [module documentation](self#saving)).
+///
 /// ```
 /// # use rnn_core::{Persist, Result};
 /// # #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -343,8 +351,9 @@ pub fn from_bytes<M: Persist>(bytes: &[u8]) -> Result<M> {
 /// ```
 ///
 /// # Errors
-/// The errors of [`to_bytes`] (nothing is written then), and [`Error::Io`] with the path
-/// concerned if the file cannot be created, written, flushed or renamed.
+/// The errors of [`to_bytes`] (nothing is written then), and [`Error::Io`] naming `path` (not
+/// the temporary file) if the file cannot be created, written, flushed or renamed, e.g. for a
+/// missing directory.
 pub fn save<M: Persist>(model: &M, path: impl AsRef<Path>) -> Result<()> {
     let bytes = to_bytes(model)?;
     write_atomic(path.as_ref(), &bytes)
@@ -353,16 +362,24 @@ pub fn save<M: Persist>(model: &M, path: impl AsRef<Path>) -> Result<()> {
 /// Loads a model of type `M` from `path`.
 ///
 /// At most [`MAX_PAYLOAD_LEN`] plus the longest header's bytes are read; a longer file is
-/// refused before it is read.
+/// refused before it is read. Only a regular file (or a symbolic link to one) is read: a
+/// directory, FIFO, socket or device is refused before it is opened, so a FIFO without a
+/// writer cannot block the call and `/dev/zero` is not read.
 ///
 /// # Errors
-/// [`Error::Io`] with the path if the file cannot be opened or read, [`Error::Corrupt`] for a
-/// file above the size limit, and every error of [`from_bytes`].
+/// [`Error::Io`] with the path if it is not a regular file or cannot be opened or read,
+/// [`Error::Corrupt`] for a file above the size limit, and every error of [`from_bytes`].
 pub fn load<M: Persist>(path: impl AsRef<Path>) -> Result<M> {
     let path = path.as_ref();
+    check_regular_file(path)?;
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let limit = MAX_PAYLOAD_LEN + MAX_HEADER_LEN;
-    let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let metadata = file.metadata().map_err(|e| Error::io(path, e))?;
+    // The path may have been replaced between the check and the open.
+    if !metadata.is_file() {
+        return Err(not_a_regular_file(path, &metadata));
+    }
+    let size = metadata.len();
     if size > limit {
         return Err(too_large(path, size, limit));
     }
@@ -374,6 +391,46 @@ pub fn load<M: Persist>(path: impl AsRef<Path>) -> Result<M> {
         return Err(too_large(path, bytes.len() as u64, limit));
     }
     from_bytes(&bytes)
+}
+
+/// [`Error::Io`] unless `path` is a regular file (after following symbolic links), checked
+/// without opening it: opening a FIFO blocks until a writer comes.
+fn check_regular_file(path: &Path) -> Result<()> {
+    let metadata = fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if metadata.is_file() { Ok(()) } else { Err(not_a_regular_file(path, &metadata)) }
+}
+
+/// The [`Error::Io`] for a path that is not a regular file, saying what it is.
+fn not_a_regular_file(path: &Path, metadata: &fs::Metadata) -> Error {
+    let ft = metadata.file_type();
+    let (kind, what) = if ft.is_dir() {
+        (io::ErrorKind::IsADirectory, "a directory")
+    } else {
+        (io::ErrorKind::InvalidInput, special_kind(&ft))
+    };
+    Error::io(path, io::Error::new(kind, format!("not a regular file but {what}; a model file is a regular file")))
+}
+
+/// What kind of special file `ft` is, in words.
+fn special_kind(ft: &fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+        if ft.is_char_device() {
+            return "a character device";
+        }
+        if ft.is_block_device() {
+            return "a block device";
+        }
+    }
+    let _ = ft;
+    "a special file"
 }
 
 fn too_large(path: &Path, size: u64, limit: u64) -> Error {
@@ -392,12 +449,13 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let (tmp, mut file) = create_temp(dir, name)?;
+    // Errors name the caller's path: the temporary file is an implementation detail.
+    let (tmp, mut file) = create_temp(dir, name).map_err(|e| Error::io(path, e))?;
     let written = file.write_all(bytes).and_then(|()| file.sync_all());
     drop(file);
     if let Err(e) = written {
         let _ = fs::remove_file(&tmp);
-        return Err(Error::io(tmp, e));
+        return Err(Error::io(path, e));
     }
     if let Err(e) = fs::rename(&tmp, path) {
         let _ = fs::remove_file(&tmp);
@@ -408,7 +466,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Creates a new temporary file `.<name>.<pid>.<n>.tmp` in `dir`, never reusing an existing one.
-fn create_temp(dir: &Path, name: &std::ffi::OsStr) -> Result<(PathBuf, File)> {
+fn create_temp(dir: &Path, name: &std::ffi::OsStr) -> io::Result<(PathBuf, File)> {
     let pid = std::process::id();
     let mut last = None;
     for _ in 0..64 {
@@ -419,12 +477,11 @@ fn create_temp(dir: &Path, name: &std::ffi::OsStr) -> Result<(PathBuf, File)> {
         let tmp = dir.join(tmp_name);
         match OpenOptions::new().write(true).create_new(true).open(&tmp) {
             Ok(file) => return Ok((tmp, file)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some((tmp, e)),
-            Err(e) => return Err(Error::io(tmp, e)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
         }
     }
-    let (tmp, e) = last.unwrap_or_else(|| (dir.to_path_buf(), io::Error::other("no temporary name was free")));
-    Err(Error::io(tmp, e))
+    Err(last.unwrap_or_else(|| io::Error::other("no temporary name was free")))
 }
 
 /// Flushes the directory entry of a rename to disk; best effort, as not every platform or
@@ -565,7 +622,8 @@ mod tests {
         let dir = temp_dir("io");
         let missing = dir.join("no-such-dir").join("model.rnn");
         match save(&toy(), &missing) {
-            Err(Error::Io { path, .. }) => assert!(path.starts_with(dir.join("no-such-dir"))),
+            // The path given, not the temporary file's.
+            Err(Error::Io { path, .. }) => assert_eq!(path, missing),
             other => panic!("expected Io, got {other:?}"),
         }
         match load::<Toy<f64>>(&missing) {
@@ -578,6 +636,78 @@ mod tests {
         fs::write(sub.join("keep"), b"x").unwrap();
         assert!(matches!(save(&toy(), &sub), Err(Error::Io { .. })));
         assert_eq!(dir_entries(&dir), ["sub"]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Runs `f` on another thread and fails the test if it has not returned after 10 s
+    /// (instead of hanging the test run).
+    fn within_seconds<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(10)).expect("the call blocked")
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn special_files_are_refused_without_blocking() {
+        let dir = temp_dir("special");
+        // A FIFO without a writer: opening it for reading would block forever.
+        let fifo = dir.join("fifo.rnn");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success());
+        if made {
+            let p = fifo.clone();
+            match within_seconds(move || load::<Toy<f64>>(&p)) {
+                Err(Error::Io { path, source }) => {
+                    assert_eq!(path, fifo);
+                    assert!(source.to_string().contains("FIFO"), "{source}");
+                }
+                other => panic!("expected Io, got {other:?}"),
+            }
+        }
+        // A socket.
+        let socket = dir.join("socket.rnn");
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        match load::<Toy<f64>>(&socket) {
+            Err(Error::Io { path, source }) => {
+                assert_eq!(path, socket);
+                assert!(source.to_string().contains("socket"), "{source}");
+            }
+            other => panic!("expected Io, got {other:?}"),
+        }
+        // A device that never ends is not read at all.
+        if Path::new("/dev/zero").exists() {
+            match within_seconds(|| load::<Toy<f64>>("/dev/zero")) {
+                Err(Error::Io { source, .. }) => assert!(source.to_string().contains("device"), "{source}"),
+                other => panic!("expected Io, got {other:?}"),
+            }
+        }
+        // A directory.
+        match load::<Toy<f64>>(&dir) {
+            Err(Error::Io { source, .. }) => assert_eq!(source.kind(), io::ErrorKind::IsADirectory),
+            other => panic!("expected Io, got {other:?}"),
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn saving_to_a_symlink_replaces_the_link_and_leaves_its_target_alone() {
+        let dir = temp_dir("symlink");
+        let target = dir.join("real.rnn");
+        let link = dir.join("link.rnn");
+        save(&toy(), &target).unwrap();
+        let before = fs::read(&target).unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        // Loading through a link reads its target.
+        assert_eq!(load::<Toy<f64>>(&link).unwrap(), toy());
+        let newer = Toy { name: "newer".into(), rows: 1, cols: 1, weights: vec![9.0f64] };
+        save(&newer, &link).unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_file(), "the link became a regular file");
+        assert_eq!(load::<Toy<f64>>(&link).unwrap(), newer);
+        assert_eq!(fs::read(&target).unwrap(), before, "the link's target is untouched");
+        assert_eq!(dir_entries(&dir), ["link.rnn", "real.rnn"]);
         fs::remove_dir_all(&dir).unwrap();
     }
 

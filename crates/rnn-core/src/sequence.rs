@@ -2,9 +2,23 @@
 
 use nalgebra::{DMatrix, DMatrixView};
 
-use crate::{Error, Real, Result, error::check_finite};
+use crate::{
+    Error, Real, Result,
+    alloc::{checked_size, try_filled},
+    error::check_finite,
+};
+
+/// A `rows × columns` matrix of zeros, or [`Error::Allocation`] naming `what`.
+fn padded<T: Real>(what: &str, rows: usize, columns: usize) -> Result<DMatrix<T>> {
+    let len = checked_size(what, rows, columns)?;
+    Ok(DMatrix::from_vec(rows, columns, try_filled(what, len, T::zero())?))
+}
 
 /// One sequence: inputs `I × len` and targets `O × len`, one time step per column.
+///
+/// The fields are public, so a sequence can be built without [`Sequence::new`]; such a value
+/// is checked where it is used ([`SeqBatch::from_sequences`], [`train`](crate::train())), and
+/// [`validate`](Self::validate) checks it on request.
 ///
 /// ```
 /// use nalgebra::DMatrix;
@@ -28,13 +42,40 @@ impl<T: Real> Sequence<T> {
     /// [`Error::Empty`] for a sequence of no step, [`Error::DimensionMismatch`] if inputs and
     /// targets differ in length, [`Error::NonFinite`] for NaN or infinity in either.
     pub fn new(inputs: DMatrix<T>, targets: DMatrix<T>) -> Result<Self> {
-        if inputs.ncols() == 0 {
-            return Err(Error::empty("sequence (time steps)", 1));
+        let s = Self { inputs, targets };
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Checks what [`Sequence::new`] checks, for a sequence built from its public fields.
+    ///
+    /// ```
+    /// use nalgebra::DMatrix;
+    /// use rnn_core::{Error, Sequence};
+    /// let s = Sequence { inputs: DMatrix::<f64>::zeros(1, 5), targets: DMatrix::zeros(1, 3) };
+    /// assert!(matches!(s.validate(), Err(Error::DimensionMismatch { expected: 5, got: 3, .. })));
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Sequence::new`].
+    pub fn validate(&self) -> Result<()> {
+        self.check("sequence")
+    }
+
+    /// [`validate`](Self::validate), with errors naming the sequence `name` (e.g.
+    /// `"training sequence 3"`).
+    pub(crate) fn check(&self, name: &str) -> Result<()> {
+        if self.inputs.ncols() == 0 {
+            return Err(Error::empty(format!("{name} (time steps)"), 1));
         }
-        crate::error::check_dim("target sequence length", inputs.ncols(), targets.ncols())?;
-        check_finite("sequence inputs", inputs.as_slice())?;
-        check_finite("sequence targets", targets.as_slice())?;
-        Ok(Self { inputs, targets })
+        crate::error::check_dim(
+            &format!("target length of {name} (its number of input steps)"),
+            self.inputs.ncols(),
+            self.targets.ncols(),
+        )?;
+        check_finite(&format!("inputs of {name}"), self.inputs.as_slice())?;
+        check_finite(&format!("targets of {name}"), self.targets.as_slice())?;
+        Ok(())
     }
 
     /// Number of time steps.
@@ -83,8 +124,9 @@ impl<T: Real> SeqBatch<T> {
     /// `I × (steps·batch)` and `targets`, if any, `O × (steps·batch)`, column `t·batch + b`.
     ///
     /// # Errors
-    /// [`Error::Empty`] if `steps` or `batch` is 0, [`Error::DimensionMismatch`] if a matrix
-    /// has another number of columns, [`Error::NonFinite`] for NaN or infinity.
+    /// [`Error::Empty`] if `steps` or `batch` is 0, [`Error::Allocation`] if `steps · batch`
+    /// overflows `usize` (or its buffers cannot be allocated), [`Error::DimensionMismatch`] if
+    /// a matrix has another number of columns, [`Error::NonFinite`] for NaN or infinity.
     pub fn new(inputs: DMatrix<T>, targets: Option<DMatrix<T>>, steps: usize, batch: usize) -> Result<Self> {
         if steps == 0 {
             return Err(Error::empty("batch (time steps)", 1));
@@ -92,42 +134,52 @@ impl<T: Real> SeqBatch<T> {
         if batch == 0 {
             return Err(Error::empty("batch (sequences)", 1));
         }
-        crate::error::check_dim("input columns (steps × batch)", steps * batch, inputs.ncols())?;
+        let columns = checked_size("batch columns (steps × batch)", steps, batch)?;
+        crate::error::check_dim("input columns (steps × batch)", columns, inputs.ncols())?;
         check_finite("batch inputs", inputs.as_slice())?;
         if let Some(t) = &targets {
-            crate::error::check_dim("target columns (steps × batch)", steps * batch, t.ncols())?;
+            crate::error::check_dim("target columns (steps × batch)", columns, t.ncols())?;
             check_finite("batch targets", t.as_slice())?;
         }
+        // A matrix of no rows may claim any number of columns without holding memory: size
+        // the bookkeeping fallibly.
         Ok(Self {
             inputs,
             targets,
             steps,
             batch,
-            lengths: vec![steps; batch],
-            valid: vec![true; steps * batch],
+            lengths: try_filled("batch sequence lengths", batch, steps)?,
+            valid: try_filled("batch validity mask", columns, true)?,
             all_valid: true,
         })
     }
 
     /// Packs sequences of possibly different lengths into one batch, padding with zeros.
     ///
+    /// Each sequence is checked as [`Sequence::new`] would (its fields are public, so it may
+    /// have been built without it).
+    ///
     /// # Errors
-    /// [`Error::Empty`] for no sequence, [`Error::DimensionMismatch`] if the sequences differ
-    /// in input or output width.
+    /// [`Error::Empty`] for no sequence or a sequence of no step, [`Error::DimensionMismatch`]
+    /// if the sequences differ in input or output width or a sequence's targets are not as long
+    /// as its inputs, [`Error::NonFinite`] for NaN or infinity in a sequence (each naming the
+    /// sequence's index in `seqs`), [`Error::Allocation`] if the padded batch is too large to
+    /// allocate.
     pub fn from_sequences(seqs: &[&Sequence<T>]) -> Result<Self> {
         let first = seqs.first().ok_or_else(|| Error::empty("batch (sequences)", 1))?;
         let (ni, no) = (first.inputs.nrows(), first.targets.nrows());
-        let steps = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
-        if steps == 0 {
-            return Err(Error::empty("batch (time steps)", 1));
-        }
-        let batch = seqs.len();
-        let mut inputs = DMatrix::zeros(ni, steps * batch);
-        let mut targets = DMatrix::zeros(no, steps * batch);
-        let mut valid = vec![false; steps * batch];
         for (b, s) in seqs.iter().enumerate() {
-            crate::error::check_dim("input width of a sequence in the batch", ni, s.inputs.nrows())?;
-            crate::error::check_dim("target width of a sequence in the batch", no, s.targets.nrows())?;
+            crate::error::check_dim(&format!("input width of sequence {b} of the batch"), ni, s.inputs.nrows())?;
+            crate::error::check_dim(&format!("target width of sequence {b} of the batch"), no, s.targets.nrows())?;
+            s.check(&format!("sequence {b} of the batch"))?;
+        }
+        let steps = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
+        let batch = seqs.len();
+        let columns = checked_size("batch columns (steps × batch)", steps, batch)?;
+        let mut inputs = padded("batch inputs", ni, columns)?;
+        let mut targets = padded("batch targets", no, columns)?;
+        let mut valid = try_filled("batch validity mask", columns, false)?;
+        for (b, s) in seqs.iter().enumerate() {
             for t in 0..s.len() {
                 inputs.column_mut(t * batch + b).copy_from(&s.inputs.column(t));
                 targets.column_mut(t * batch + b).copy_from(&s.targets.column(t));
@@ -198,5 +250,73 @@ impl<T: Real> SeqBatch<T> {
     /// The validity of every column, or `None` when every column is valid.
     pub fn valid_mask(&self) -> Option<&[bool]> {
         if self.all_valid { None } else { Some(&self.valid) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(rows: usize, cols: usize, v: f64) -> DMatrix<f64> {
+        DMatrix::from_element(rows, cols, v)
+    }
+
+    #[test]
+    fn steps_times_batch_may_not_overflow() {
+        // 2⁶³ · 2 wraps to 0 = the columns of a 1×0 matrix.
+        match SeqBatch::new(m(1, 0, 0.0), None, 1 << 63, 2) {
+            Err(Error::Allocation { what, bytes }) => {
+                assert!(what.contains("steps × batch"), "{what}");
+                assert_eq!(bytes, 1u128 << 64);
+            }
+            other => panic!("expected Allocation, got {other:?}"),
+        }
+        // usize::MAX² ≡ 1 (mod 2⁶⁴) = the columns of a 1×1 matrix.
+        assert!(matches!(SeqBatch::new(m(1, 1, 0.0), None, usize::MAX, usize::MAX), Err(Error::Allocation { .. })));
+        assert!(matches!(
+            SeqBatch::new(m(1, 1, 0.0), Some(m(1, 1, 0.0)), usize::MAX, usize::MAX),
+            Err(Error::Allocation { .. })
+        ));
+        // A matrix of no rows holds no memory but may claim many columns: the bookkeeping is
+        // sized fallibly.
+        let wide = DMatrix::<f64>::zeros(0, 1 << 62);
+        assert!(matches!(SeqBatch::new(wide, None, 1 << 61, 2), Err(Error::Allocation { .. })));
+        assert_eq!(SeqBatch::new(m(2, 6, 1.0), None, 3, 2).unwrap().lengths(), [3, 3]);
+    }
+
+    #[test]
+    fn from_sequences_checks_sequences_built_by_hand() {
+        let good = Sequence::new(m(1, 3, 0.5), m(1, 3, 0.0)).unwrap();
+        let short_targets = Sequence { inputs: m(1, 5, 0.0), targets: m(1, 3, 0.0) };
+        match SeqBatch::from_sequences(&[&good, &short_targets]) {
+            Err(Error::DimensionMismatch { what, expected: 5, got: 3 }) => {
+                assert!(what.contains("sequence 1 of the batch"), "{what}")
+            }
+            other => panic!("expected DimensionMismatch, got {other:?}"),
+        }
+        let long_targets = Sequence { inputs: m(1, 2, 0.0), targets: m(1, 5, 1.0) };
+        assert!(matches!(
+            SeqBatch::from_sequences(&[&long_targets]),
+            Err(Error::DimensionMismatch { expected: 2, got: 5, .. })
+        ));
+        let nan = Sequence { inputs: m(1, 2, f64::NAN), targets: m(1, 2, 0.0) };
+        match SeqBatch::from_sequences(&[&good, &good, &nan]) {
+            Err(Error::NonFinite { what, index: 0, .. }) => assert_eq!(what, "inputs of sequence 2 of the batch"),
+            other => panic!("expected NonFinite, got {other:?}"),
+        }
+        let inf = Sequence { inputs: m(1, 2, 0.0), targets: m(1, 2, f64::NEG_INFINITY) };
+        assert!(matches!(SeqBatch::from_sequences(&[&inf]), Err(Error::NonFinite { .. })));
+        let empty = Sequence { inputs: m(1, 0, 0.0), targets: m(1, 0, 0.0) };
+        match SeqBatch::from_sequences(&[&good, &empty]) {
+            Err(Error::Empty { what, .. }) => assert!(what.contains("sequence 1"), "{what}"),
+            other => panic!("expected Empty, got {other:?}"),
+        }
+        let wide = Sequence::new(m(2, 3, 0.0), m(1, 3, 0.0)).unwrap();
+        match SeqBatch::from_sequences(&[&good, &wide]) {
+            Err(Error::DimensionMismatch { what, .. }) => assert!(what.contains("sequence 1"), "{what}"),
+            other => panic!("expected DimensionMismatch, got {other:?}"),
+        }
+        assert!(short_targets.validate().is_err());
+        assert!(good.validate().is_ok());
     }
 }

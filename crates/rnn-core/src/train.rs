@@ -71,10 +71,13 @@ use crate::{
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
-    /// Number of passes over the training data, at least 1. Default 100.
+    /// Number of passes over the training data, at least 1. Default 100. Any value is
+    /// accepted (nothing is allocated from it): `usize::MAX` runs until early stopping or the
+    /// callback stops the run.
     pub epochs: usize,
     /// Sequences per mini-batch, at least 1; 1 is online learning (an update after each
-    /// sequence). The last batch of an epoch may be smaller. Default 1.
+    /// sequence). The last batch of an epoch may be smaller. A batch size above the number of
+    /// sequences means one batch of them all. Default 1.
     pub batch_size: usize,
     /// Whether to visit the training sequences in a new random order every epoch. Default true.
     pub shuffle: bool,
@@ -85,7 +88,8 @@ pub struct TrainConfig {
     /// Must be 0 with [`train_with_validation`]. Default 0.
     pub validation_fraction: f64,
     /// Early stopping: stop after this many epochs (at least 1) without a new best validation
-    /// loss, and end with the best weights. Needs validation data. Default `None` (off).
+    /// loss, and end with the best epoch's weights (unless the run ends in an error: see
+    /// [`train`]). Needs validation data. Default `None` (off).
     pub patience: Option<usize>,
     /// The loss to minimise. Default [`Loss::Mse`].
     pub loss: Loss,
@@ -93,7 +97,9 @@ pub struct TrainConfig {
     /// > 0. Default `None` (no clipping).
     pub clip_norm: Option<f64>,
     /// A schedule that sets the optimizer's learning rate at the start of every epoch. Default
-    /// `None`: the optimizer keeps the rate it was built with.
+    /// `None`: the optimizer keeps the rate it was built with. The rate is checked again once
+    /// converted to the model's scalar type: a rate that overflows `f32` (above about 3.4·10³⁸)
+    /// or rounds to 0 there is an [`Error::InvalidConfig`] from [`train`].
     pub learning_rate: Option<LearningRate>,
 }
 
@@ -250,7 +256,8 @@ pub struct TrainReport {
     /// The lowest validation loss of the run, if there is validation data.
     pub best_validation_loss: Option<f64>,
     /// The epoch of [`best_validation_loss`](Self::best_validation_loss). With early stopping
-    /// on, the model ends with this epoch's weights.
+    /// on, the model ends with this epoch's weights (a run that returns a report never ended
+    /// in an error).
     pub best_epoch: Option<usize>,
     /// Why the run ended.
     pub stop_reason: StopReason,
@@ -273,8 +280,18 @@ impl TrainReport {
 /// [`shuffle`](TrainConfig::shuffle)), and for each batch the loop computes
 /// [`loss_and_gradient`](Differentiable::loss_and_gradient), clips the gradient if asked, and
 /// calls [`Optimizer::step`]; then the validation loss is measured, `callback` sees the
-/// [`EpochReport`], and early stopping is checked. With early stopping on, the model ends with
-/// the weights of the epoch with the lowest validation loss, however the run ends.
+/// [`EpochReport`], and early stopping is checked.
+///
+/// Which weights the model ends with:
+///
+/// - a run that returns `Ok` with early stopping on (whether it completed, stopped early or
+///   was stopped by the callback) ends with the weights of the epoch with the lowest
+///   validation loss;
+/// - a run that returns `Ok` without early stopping ends with the weights of its last epoch;
+/// - a run that returns `Err` during an epoch (divergence included) ends with the weights
+///   from before the failing epoch, that is, those at the end of the last epoch that
+///   completed — with early stopping on too, *not* the best epoch's weights. (The optimizer's
+///   state is not restored.) An error before the first epoch leaves the model untouched.
 ///
 /// The same seed, data, model and optimizer give the same result, bit for bit.
 ///
@@ -284,13 +301,19 @@ impl TrainReport {
 /// - [`Error::Empty`] for empty `data`, [`Error::NotEnoughData`] if the validation split
 ///   leaves no training sequence;
 /// - [`Error::DimensionMismatch`] for a sequence whose input or target width is not the
-///   model's, [`Error::NonFinite`] if the model's parameters are not finite at the start;
+///   model's or whose targets are not as long as its inputs, [`Error::Empty`] for a sequence
+///   of no step, [`Error::NonFinite`] for NaN or infinity in a sequence (each naming the
+///   sequence: `Sequence` has public fields, so a value built by hand is checked here), or if
+///   the model's parameters are not finite at the start;
+/// - [`Error::InvalidConfig`] naming the epoch if the schedule's learning rate is not finite
+///   and positive once converted to the model's scalar type;
 /// - [`Error::Diverged`] naming the epoch when a batch's loss or gradient, the weights or the
 ///   validation loss stop being finite; `loss` is the offending batch (or validation) loss;
-/// - any error of the model or the optimizer.
+/// - any error of the model or the optimizer (e.g. [`Error::NonFinite`] for an optimizer step
+///   that would overflow the weights).
 ///
 /// On an error during an epoch the model's parameters are restored to their values from
-/// before that epoch (the optimizer's state is not).
+/// before that epoch, as listed above.
 pub fn train<T, M, O>(
     model: &mut M,
     data: &[Sequence<T>],
@@ -383,28 +406,31 @@ where
             "no validation data",
         ));
     }
-    check_widths(&*model, training, "training")?;
-    check_widths(&*model, validation, "validation")?;
+    check_sequences(&*model, training, "training")?;
+    check_sequences(&*model, validation, "validation")?;
     crate::error::check_finite("model parameters before training", model.params())?;
 
+    // Nothing is sized from the configuration's numbers: a batch holds at most every sequence,
+    // and the history grows as epochs run.
+    let batch_size = config.batch_size.min(training.len());
     let mut grad = vec![T::zero(); model.num_params()];
     let mut epoch_start = model.params().to_vec();
     let mut best_params = if config.patience.is_some() { model.params().to_vec() } else { Vec::new() };
     // Without shuffling, the batches are the same every epoch: build them once.
-    let fixed_batches = if config.shuffle { None } else { Some(batches(training, config.batch_size)?) };
+    let fixed_batches = if config.shuffle { None } else { Some(batches(training, batch_size)?) };
     let validation_batches = batches(validation, config.batch_size)?;
     let mut order: Vec<usize> = (0..training.len()).collect();
-    let mut members: Vec<&Sequence<T>> = Vec::with_capacity(config.batch_size);
+    let mut members: Vec<&Sequence<T>> = Vec::with_capacity(batch_size);
     let mut rng = rng::seeded(config.seed);
 
-    let mut history = Vec::with_capacity(config.epochs);
+    let mut history = Vec::new();
     let mut best: Option<(f64, usize)> = None;
     let mut since_best = 0;
     let mut stop_reason = StopReason::Completed;
 
     for epoch in 1..=config.epochs {
         if let Some(schedule) = &config.learning_rate {
-            optimizer.set_learning_rate(T::of_f64(schedule.at_epoch(epoch)));
+            optimizer.set_learning_rate(scheduled_rate(schedule, epoch)?)?;
         }
         epoch_start.copy_from_slice(model.params());
         let mut mean = WeightedMean::default();
@@ -417,7 +443,7 @@ where
                 }
                 None => {
                     shuffle(&mut order, &mut rng);
-                    for chunk in order.chunks(config.batch_size) {
+                    for chunk in order.chunks(batch_size) {
                         members.clear();
                         members.extend(chunk.iter().map(|&i| &training[i]));
                         let batch = SeqBatch::from_sequences(&members)?;
@@ -519,8 +545,26 @@ where
     Ok(())
 }
 
-/// [`Error::DimensionMismatch`] for the first sequence whose widths are not the model's.
-fn check_widths<T: Real, M: Differentiable<T> + ?Sized>(model: &M, data: &[Sequence<T>], set: &str) -> Result<()> {
+/// The schedule's rate at `epoch` in the model's scalar type, or [`Error::InvalidConfig`] if
+/// it is not finite and positive there (1e39 overflows `f32`, 1e-46 rounds to 0 in it).
+fn scheduled_rate<T: Real>(schedule: &LearningRate, epoch: usize) -> Result<T> {
+    let lr = schedule.at_epoch(epoch);
+    let converted = T::of_f64(lr);
+    if converted.is_finite() && converted > T::zero() {
+        Ok(converted)
+    } else {
+        Err(Error::config(
+            format!("learning rate η of the schedule at epoch {epoch}"),
+            format!("a finite value > 0 in the model's scalar type {} (it became {converted})", T::NAME),
+            lr,
+        ))
+    }
+}
+
+/// Checks every sequence of `data` against the model and itself, naming the first bad one:
+/// [`Error::DimensionMismatch`] for widths that are not the model's or targets not as long as
+/// the inputs, [`Error::Empty`] for no step, [`Error::NonFinite`] for NaN or infinity.
+fn check_sequences<T: Real, M: Differentiable<T> + ?Sized>(model: &M, data: &[Sequence<T>], set: &str) -> Result<()> {
     let (inputs, outputs) = (model.input_size(), model.output_size());
     for (i, s) in data.iter().enumerate() {
         if s.inputs.nrows() != inputs {
@@ -529,13 +573,14 @@ fn check_widths<T: Real, M: Differentiable<T> + ?Sized>(model: &M, data: &[Seque
         if s.targets.nrows() != outputs {
             return Err(Error::dim(format!("target width of {set} sequence {i}"), outputs, s.targets.nrows()));
         }
+        s.check(&format!("{set} sequence {i}"))?;
     }
     Ok(())
 }
 
 /// `data` in order, in batches of `size` (the last may be smaller).
 fn batches<T: Real>(data: &[Sequence<T>], size: usize) -> Result<Vec<SeqBatch<T>>> {
-    let mut members = Vec::with_capacity(size);
+    let mut members = Vec::with_capacity(size.min(data.len()));
     data.chunks(size)
         .map(|chunk| {
             members.clear();
@@ -702,6 +747,149 @@ mod tests {
         let mut opt = Sgd::new(20.0).unwrap();
         train(&mut reference, &data, &mut opt, &config.clone().with_epochs(epoch - 1), |_| Control::Continue).unwrap();
         assert_eq!(m.params(), reference.params());
+    }
+
+    #[test]
+    fn divergence_with_early_stopping_keeps_the_weights_from_before_the_failing_epoch() {
+        // Validation targets follow the opposite map, so the best validation epoch is the first
+        // and the weights from before the failing epoch are not the best ones.
+        let training = linear_data(8, TRUTH, 7);
+        let validation = linear_data(4, TRUTH.map(|c| -c), 6);
+        let config = TrainConfig::default().with_epochs(1000).with_shuffle(false).with_patience(1000);
+        let mut m = model();
+        let mut opt = Sgd::new(20.0).unwrap();
+        let mut best = (f64::INFINITY, 0);
+        let err = train_with_validation(&mut m, &training, &validation, &mut opt, &config, |r| {
+            let v = r.validation_loss.unwrap();
+            if v < best.0 {
+                best = (v, r.epoch);
+            }
+            Control::Continue
+        })
+        .unwrap_err();
+        let Error::Diverged { epoch, .. } = err else { panic!("expected divergence, got {err:?}") };
+        assert!(best.1 < epoch - 1, "best epoch {} should precede the last good epoch {}", best.1, epoch - 1);
+
+        // The same run without early stopping, stopped after the last good epoch.
+        let mut last_good = model();
+        let mut opt = Sgd::new(20.0).unwrap();
+        let plain = TrainConfig { patience: None, epochs: epoch - 1, ..config.clone() };
+        train_with_validation(&mut last_good, &training, &validation, &mut opt, &plain, |_| Control::Continue).unwrap();
+        assert_eq!(m.params(), last_good.params());
+        // …and not the best epoch's.
+        let mut at_best = model();
+        let mut opt = Sgd::new(20.0).unwrap();
+        let plain = TrainConfig { patience: None, epochs: best.1, ..config };
+        train_with_validation(&mut at_best, &training, &validation, &mut opt, &plain, |_| Control::Continue).unwrap();
+        assert_ne!(m.params(), at_best.params());
+    }
+
+    #[test]
+    fn huge_epochs_and_batch_sizes_allocate_nothing_from_the_configuration() {
+        let data = linear_data(6, TRUTH, 9);
+        for epochs in [usize::MAX, 1 << 40] {
+            let mut m = model();
+            let mut opt = Adam::new(0.01).unwrap();
+            let config = TrainConfig::default().with_epochs(epochs);
+            let report = train(&mut m, &data, &mut opt, &config, |_| Control::Stop).unwrap();
+            assert_eq!((report.epochs_run, report.history.len()), (1, 1));
+        }
+        // A batch size above the data's is one batch of every sequence.
+        let run = |batch_size: usize, shuffle: bool| {
+            let mut m = model();
+            let mut opt = Adam::new(0.01).unwrap();
+            let config =
+                TrainConfig::default().with_epochs(3).with_batch_size(batch_size).with_shuffle(shuffle).with_seed(4);
+            let report = train(&mut m, &data, &mut opt, &config, |_| Control::Continue).unwrap();
+            (m.params().to_vec(), report)
+        };
+        for shuffle in [true, false] {
+            let whole = run(data.len(), shuffle);
+            assert_eq!(run(usize::MAX, shuffle), whole);
+            assert_eq!(run(1 << 40, shuffle), whole);
+        }
+        // The validation batches too.
+        let mut m = model();
+        let mut opt = Adam::new(0.01).unwrap();
+        let config = TrainConfig::default().with_epochs(2).with_batch_size(usize::MAX).with_validation_fraction(0.5);
+        assert!(
+            train(&mut m, &data, &mut opt, &config, |_| Control::Continue).unwrap().final_validation_loss.is_some()
+        );
+    }
+
+    #[test]
+    fn sequences_built_by_hand_are_checked_and_named() {
+        let mut m = model();
+        let before = m.params().to_vec();
+        let mut opt = Adam::new(0.01).unwrap();
+        let config = TrainConfig::default().with_epochs(2).with_shuffle(false);
+        let m2 = |v: f64, cols: usize| nalgebra::DMatrix::from_element(2, cols, v);
+        let t = |cols: usize| nalgebra::DMatrix::zeros(1, cols);
+
+        let mut data = linear_data(3, TRUTH, 10);
+        data[1] = Sequence { inputs: m2(f64::NAN, 4), targets: t(4) };
+        match train(&mut m, &data, &mut opt, &config, |_| Control::Continue).unwrap_err() {
+            Error::NonFinite { what, index: 0, .. } => assert_eq!(what, "inputs of training sequence 1"),
+            other => panic!("expected NonFinite, got {other:?}"),
+        }
+        data[1] = Sequence { inputs: m2(0.5, 4), targets: nalgebra::DMatrix::from_element(1, 4, f64::INFINITY) };
+        match train(&mut m, &data, &mut opt, &config, |_| Control::Continue).unwrap_err() {
+            Error::NonFinite { what, .. } => assert_eq!(what, "targets of training sequence 1"),
+            other => panic!("expected NonFinite, got {other:?}"),
+        }
+        for (inputs, targets) in [(4, 2), (2, 4)] {
+            data[1] = Sequence { inputs: m2(0.5, inputs), targets: t(targets) };
+            match train(&mut m, &data, &mut opt, &config, |_| Control::Continue).unwrap_err() {
+                Error::DimensionMismatch { what, expected, got } => {
+                    assert!(what.contains("training sequence 1"), "{what}");
+                    assert_eq!((expected, got), (inputs, targets));
+                }
+                other => panic!("expected DimensionMismatch, got {other:?}"),
+            }
+        }
+        data[1] = Sequence { inputs: m2(0.5, 0), targets: t(0) };
+        assert!(matches!(train(&mut m, &data, &mut opt, &config, |_| Control::Continue), Err(Error::Empty { .. })));
+        // The validation part is checked before any training too.
+        data[1] = linear_data(1, TRUTH, 11).remove(0);
+        data[2] = Sequence { inputs: m2(f64::NAN, 3), targets: t(3) };
+        let held_out = config.clone().with_validation_fraction(0.34);
+        match train(&mut m, &data, &mut opt, &held_out, |_| Control::Continue).unwrap_err() {
+            Error::NonFinite { what, .. } => assert_eq!(what, "inputs of validation sequence 0"),
+            other => panic!("expected NonFinite, got {other:?}"),
+        }
+        assert_eq!(m.params(), before.as_slice(), "a refused data set leaves the model untouched");
+    }
+
+    #[test]
+    fn a_schedule_rate_that_is_not_representable_in_the_scalar_type_is_refused() {
+        for lr in [1e39, 1e-46] {
+            let schedule = LearningRate::constant(lr).unwrap();
+            match scheduled_rate::<f32>(&schedule, 3) {
+                Err(Error::InvalidConfig { name, expected, .. }) => {
+                    assert!(name.contains("learning rate") && name.contains("epoch 3"), "{name}");
+                    assert!(expected.contains("f32"), "{expected}");
+                }
+                other => panic!("{lr}: expected InvalidConfig, got {other:?}"),
+            }
+            assert_eq!(scheduled_rate::<f64>(&schedule, 3).unwrap(), lr);
+        }
+        // A decay that reaches 0 in f64 stops the run at that epoch, keeping the weights of the
+        // epoch before.
+        let data = linear_data(4, TRUTH, 12);
+        let schedule = LearningRate::step_decay(1e-300, 0.5, 1).unwrap();
+        let zero_at = (1..).find(|&e| schedule.at_epoch(e) == 0.0).unwrap();
+        let config = TrainConfig::default().with_epochs(1000).with_learning_rate(schedule).with_seed(3);
+        let mut m = model();
+        let mut opt = Sgd::new(0.1).unwrap();
+        let mut last = 0;
+        let err = train(&mut m, &data, &mut opt, &config, |r| {
+            last = r.epoch;
+            Control::Continue
+        })
+        .unwrap_err();
+        assert!(matches!(err, Error::InvalidConfig { .. }), "{err:?}");
+        assert_eq!(last, zero_at - 1);
+        assert!(err.to_string().contains(&format!("epoch {zero_at}")), "{err}");
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //! An empty value or one of `NaN`, `NA`, `N/A`, `null` (in any case) is *missing*: an error by
 //! default, or the whole row is dropped when the reader is asked to
 //! [skip missing values](CsvReader::skip_missing). Columns that are not chosen may hold
-//! anything, text included. Blank lines are ignored; line numbers in errors count every line
-//! of the file from 1, the header being line 1.
+//! anything, text included. Lines end in LF, CR LF or a lone CR (old Mac files); blank lines
+//! are ignored; line numbers in errors count every line of the file from 1, the header being
+//! line 1.
 //!
 //! ```
 //! use rnn_data::csv::CsvReader;
@@ -21,10 +22,15 @@
 //! ```
 
 use std::borrow::Cow;
+use std::fs::File;
+use std::io::{self, Read};
 use std::path::Path;
 
 use nalgebra::DMatrix;
 use rnn_core::{Error, Result};
+
+/// The largest file [`CsvReader::read_path`] reads: 1 GiB.
+pub const MAX_FILE_LEN: u64 = 1 << 30;
 
 /// A column of a CSV file, by header name or by 0-based position.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -125,12 +131,19 @@ impl CsvReader {
 
     /// Reads a CSV file from disk.
     ///
+    /// Only a regular file (or a symbolic link to one) of at most [`MAX_FILE_LEN`] bytes
+    /// (1 GiB) is read: its type and size are checked before it is opened (so a FIFO without a
+    /// writer cannot block the call), and the read stops after the limit in case the file grows
+    /// meanwhile.
+    ///
     /// # Errors
-    /// [`Error::Io`] with the path if it cannot be read, and every error of
+    /// [`Error::Io`] with the path if it cannot be read, is not a regular file (a directory,
+    /// FIFO, socket or device such as `/dev/zero`), is larger than [`MAX_FILE_LEN`] (kind
+    /// [`FileTooLarge`](std::io::ErrorKind::FileTooLarge)) or is not UTF-8, and every error of
     /// [`read_str`](Self::read_str).
     pub fn read_path(&self, path: impl AsRef<Path>) -> Result<Table> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = read_limited(path, MAX_FILE_LEN).map_err(|e| Error::io(path, e))?;
         self.read_str(&text)
     }
 
@@ -152,7 +165,7 @@ impl CsvReader {
             ));
         }
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l)).filter(|(_, l)| !l.trim().is_empty());
+        let mut lines = split_lines(text).enumerate().map(|(i, l)| (i + 1, l)).filter(|(_, l)| !l.trim().is_empty());
         let (header_line, header) = lines.next().ok_or_else(|| Error::empty("CSV text (header line)", 1))?;
         let header: Vec<String> =
             split_fields(header, self.delimiter, header_line)?.into_iter().map(|f| f.trim().to_string()).collect();
@@ -207,6 +220,62 @@ impl CsvReader {
         }
         Ok(table)
     }
+}
+
+/// The text of the regular file at `path`, refusing anything else and anything above `limit`
+/// bytes.
+fn read_limited(path: &Path, limit: u64) -> io::Result<String> {
+    // Checked before opening: opening a FIFO for reading blocks until a writer comes.
+    let regular = |m: &std::fs::Metadata| -> io::Result<()> {
+        let ft = m.file_type();
+        if ft.is_file() {
+            Ok(())
+        } else if ft.is_dir() {
+            Err(io::Error::new(io::ErrorKind::IsADirectory, "a directory, not a CSV file"))
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file (a FIFO, socket or device); a CSV file is a regular file",
+            ))
+        }
+    };
+    let too_large =
+        |size: u64| io::Error::new(io::ErrorKind::FileTooLarge, format!("{size} bytes; the limit is {limit} bytes"));
+    let metadata = std::fs::metadata(path)?;
+    regular(&metadata)?;
+    if metadata.len() > limit {
+        return Err(too_large(metadata.len()));
+    }
+    let file = File::open(path)?;
+    // The path may have been replaced between the check and the open.
+    let metadata = file.metadata()?;
+    regular(&metadata)?;
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(usize::try_from(metadata.len().min(limit)).unwrap_or(0)).map_err(io::Error::other)?;
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("not UTF-8: {e}")))
+}
+
+/// The lines of `text`, each ended by LF, CR LF or a lone CR (the last may lack an ending).
+fn split_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, next) = match rest.find(['\n', '\r']) {
+            None => (rest, ""),
+            Some(i) => {
+                let ending = if rest[i..].starts_with("\r\n") { 2 } else { 1 };
+                (&rest[..i], &rest[i + ending..])
+            }
+        };
+        rest = next;
+        Some(line)
+    })
 }
 
 /// The display name of header column `i`: its name, or `#i` if the name is empty.
@@ -476,6 +545,73 @@ mod tests {
         assert_eq!(t.headers(), ["a", "b", "c"]);
         assert_eq!(t.row(0).unwrap(), [1.5, -2000.0, 7.0]);
         assert_eq!(t.row(1), None);
+    }
+
+    #[test]
+    fn lone_cr_lf_and_crlf_all_end_lines() {
+        let t = CsvReader::new().read_str("a,b\r1,2\r3,4\r").unwrap();
+        assert_eq!(t.headers(), ["a", "b"]);
+        assert_eq!(t.column("a").unwrap(), [1.0, 3.0]);
+        assert_eq!(t.lines(), [2, 3]);
+        let t = CsvReader::new().columns(["a"]).read_str("a,b\r1,2\r3,4").unwrap();
+        assert_eq!(t.column("a").unwrap(), [1.0, 3.0]);
+        // Mixed endings; CR LF is one line ending, not two.
+        let t = CsvReader::new().read_str("a\r\n1\n2\r3\r\n\r\n4").unwrap();
+        assert_eq!(t.column("a").unwrap(), [1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(t.lines(), [2, 3, 4, 6]);
+        match CsvReader::new().read_str("a\r1\rx\r") {
+            Err(Error::Parse { line: 3, .. }) => {}
+            other => panic!("expected Parse at line 3, got {other:?}"),
+        }
+        assert_eq!(split_lines("x\r\ny\rz\n").collect::<Vec<_>>(), ["x", "y", "z"]);
+        assert_eq!(split_lines("\n\r").collect::<Vec<_>>(), ["", ""]);
+    }
+
+    #[test]
+    fn files_above_the_limit_or_not_regular_are_refused() {
+        let dir = std::env::temp_dir().join(format!("rnn-data-csv-limits-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // A small file through a small limit, and a sparse file over the real one (never read).
+        let small = dir.join("small.csv");
+        std::fs::write(&small, "x\n1\n2\n").unwrap();
+        assert_eq!(read_limited(&small, 100).unwrap(), "x\n1\n2\n");
+        assert_eq!(read_limited(&small, 3).unwrap_err().kind(), io::ErrorKind::FileTooLarge);
+        let big = dir.join("big.csv");
+        File::create(&big).unwrap().set_len(MAX_FILE_LEN + 1).unwrap();
+        match CsvReader::new().read_path(&big) {
+            Err(Error::Io { path, source }) => {
+                assert_eq!(path, big);
+                assert_eq!(source.kind(), io::ErrorKind::FileTooLarge);
+            }
+            other => panic!("expected Io, got {other:?}"),
+        }
+        match CsvReader::new().read_path(&dir) {
+            Err(Error::Io { source, .. }) => assert_eq!(source.kind(), io::ErrorKind::IsADirectory),
+            other => panic!("expected Io, got {other:?}"),
+        }
+        std::fs::write(&small, b"caf\xe9\n1\n").unwrap();
+        match CsvReader::new().read_path(&small) {
+            Err(Error::Io { source, .. }) => assert_eq!(source.kind(), io::ErrorKind::InvalidData),
+            other => panic!("expected Io, got {other:?}"),
+        }
+        #[cfg(unix)]
+        {
+            // Special files are refused without being opened or read.
+            let fifo = dir.join("fifo.csv");
+            if std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success()) {
+                let (tx, rx) = std::sync::mpsc::channel();
+                let p = fifo.clone();
+                std::thread::spawn(move || tx.send(CsvReader::new().read_path(&p)).unwrap());
+                let r = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("read_path blocked on a FIFO");
+                assert!(matches!(r, Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::InvalidInput));
+            }
+            if Path::new("/dev/zero").exists() {
+                let r = CsvReader::new().read_path("/dev/zero");
+                assert!(matches!(r, Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::InvalidInput));
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

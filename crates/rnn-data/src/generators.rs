@@ -15,7 +15,7 @@
 //!
 //! ```
 //! use rnn_data::generators::{temporal_xor, temporal_xor_predictable, temporal_xor_sequence};
-//! let bits = temporal_xor(9, 42);
+//! let bits = temporal_xor(9, 42).unwrap();
 //! for i in (2..9).step_by(3) {
 //!     assert_eq!(bits[i], if bits[i - 2] != bits[i - 1] { 1.0 } else { 0.0 });
 //! }
@@ -33,16 +33,20 @@ use rnn_core::{Error, Real, Result, Sequence};
 ///
 /// The same seed always gives the same stream, and a longer stream from the same seed starts
 /// with the shorter one.
-pub fn temporal_xor(n_bits: usize, seed: u64) -> Vec<f64> {
+///
+/// # Errors
+/// [`Error::Allocation`] when `n_bits` values cannot be allocated.
+pub fn temporal_xor(n_bits: usize, seed: u64) -> Result<Vec<f64>> {
     let mut rng = rnn_core::rng::seeded(seed);
-    let mut bits = Vec::with_capacity(n_bits + 2);
-    while bits.len() < n_bits {
+    let mut bits = rnn_core::alloc::try_filled("temporal XOR stream", n_bits, 0.0)?;
+    for triple in bits.chunks_mut(3) {
         let a = rng.random::<bool>();
         let b = rng.random::<bool>();
-        bits.extend([a, b, a ^ b].map(|x| if x { 1.0 } else { 0.0 }));
+        for (slot, x) in triple.iter_mut().zip([a, b, a ^ b]) {
+            *slot = if x { 1.0 } else { 0.0 };
+        }
     }
-    bits.truncate(n_bits);
-    bits
+    Ok(bits)
 }
 
 /// The next-bit prediction task on the stream of [`temporal_xor`]: a sequence of
@@ -58,7 +62,7 @@ pub fn temporal_xor_sequence<T: Real>(n_bits: usize, seed: u64) -> Result<Sequen
             got: n_bits,
         });
     }
-    let bits = temporal_xor(n_bits, seed);
+    let bits = temporal_xor(n_bits, seed)?;
     let steps = n_bits - 1;
     let inputs = DMatrix::from_fn(1, steps, |_, t| T::of_f64(bits[t]));
     let targets = DMatrix::from_fn(1, steps, |_, t| T::of_f64(bits[t + 1]));
@@ -80,7 +84,7 @@ mod tests {
     #[test]
     fn every_third_bit_is_the_xor_of_the_two_before() {
         for seed in 0..5 {
-            let bits = temporal_xor(3000, seed);
+            let bits = temporal_xor(3000, seed).unwrap();
             assert_eq!(bits.len(), 3000);
             assert!(bits.iter().all(|&b| b == 0.0 || b == 1.0));
             for i in (2..bits.len()).step_by(3) {
@@ -94,16 +98,17 @@ mod tests {
 
     #[test]
     fn determined_by_the_seed() {
-        assert_eq!(temporal_xor(100, 7), temporal_xor(100, 7));
-        assert_ne!(temporal_xor(100, 7), temporal_xor(100, 8));
-        assert_eq!(temporal_xor(50, 7), temporal_xor(100, 7)[..50]);
-        assert_eq!(temporal_xor(1, 7).len(), 1);
-        assert!(temporal_xor(0, 7).is_empty());
+        assert_eq!(temporal_xor(100, 7).unwrap(), temporal_xor(100, 7).unwrap());
+        assert_ne!(temporal_xor(100, 7).unwrap(), temporal_xor(100, 8).unwrap());
+        assert_eq!(temporal_xor(50, 7).unwrap(), temporal_xor(100, 7).unwrap()[..50]);
+        assert_eq!(temporal_xor(1, 7).unwrap().len(), 1);
+        assert!(temporal_xor(0, 7).unwrap().is_empty());
+        assert!(matches!(temporal_xor(usize::MAX, 7), Err(rnn_core::Error::Allocation { .. })));
     }
 
     #[test]
     fn next_bit_sequence_and_mask() {
-        let bits = temporal_xor(31, 3);
+        let bits = temporal_xor(31, 3).unwrap();
         let seq = temporal_xor_sequence::<f32>(31, 3).unwrap();
         assert_eq!((seq.inputs.shape(), seq.targets.shape()), ((1, 30), (1, 30)));
         let mask = temporal_xor_predictable(seq.len());

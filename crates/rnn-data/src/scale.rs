@@ -81,7 +81,8 @@ impl MinMaxScaler {
     ///
     /// # Errors
     /// [`Error::Empty`] for no data, [`Error::NonFinite`] for NaN or infinity,
-    /// [`Error::InvalidConfig`] for constant data (max = min).
+    /// [`Error::InvalidConfig`] for constant data (max = min) or data whose range max − min
+    /// exceeds `f64::MAX` (e.g. −10³⁰⁸ and 10³⁰⁸).
     pub fn fit(data: &[f64]) -> Result<Self> {
         Self::fit_to_range(data, 0.0, 1.0)
     }
@@ -97,16 +98,28 @@ impl MinMaxScaler {
     /// ```
     ///
     /// # Errors
-    /// As [`fit`](Self::fit), and [`Error::InvalidConfig`] unless lo < hi, both finite.
+    /// As [`fit`](Self::fit), and [`Error::InvalidConfig`] unless lo < hi, both finite, with a
+    /// finite width hi − lo.
     pub fn fit_to_range(data: &[f64], lo: f64, hi: f64) -> Result<Self> {
-        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-            return Err(Error::config("min-max target range [lo, hi]", "finite lo < hi", format!("[{lo}, {hi}]")));
+        if !(lo.is_finite() && hi.is_finite() && lo < hi && (hi - lo).is_finite()) {
+            return Err(Error::config(
+                "min-max target range [lo, hi]",
+                "finite lo < hi with a finite width hi − lo",
+                format!("[{lo}, {hi}]"),
+            ));
         }
         check_data("min-max scaler", data)?;
         let min = data.iter().copied().fold(f64::INFINITY, f64::min);
         let max = data.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         if max <= min {
             return Err(Error::config("min-max scaler data range (max − min)", "positive (non-constant data)", 0));
+        }
+        if !(max - min).is_finite() {
+            return Err(Error::config(
+                "min-max scaler data range (max − min)",
+                "at most f64::MAX",
+                format!("{max} − {min}"),
+            ));
         }
         Ok(Self { min, max, lo, hi })
     }
@@ -128,12 +141,13 @@ impl MinMaxScaler {
 }
 
 impl Scaler for MinMaxScaler {
+    // Dividing first keeps the fitting data's image within [lo, hi] whatever the two widths.
     fn transform_value(&self, x: f64) -> f64 {
-        self.lo + (x - self.min) * (self.hi - self.lo) / (self.max - self.min)
+        self.lo + (x - self.min) / (self.max - self.min) * (self.hi - self.lo)
     }
 
     fn inverse_value(&self, y: f64) -> f64 {
-        self.min + (y - self.lo) * (self.max - self.min) / (self.hi - self.lo)
+        self.min + (y - self.lo) / (self.hi - self.lo) * (self.max - self.min)
     }
 }
 
@@ -157,11 +171,19 @@ impl ZScoreScaler {
     ///
     /// # Errors
     /// [`Error::Empty`] for no data, [`Error::NonFinite`] for NaN or infinity,
-    /// [`Error::InvalidConfig`] for constant data (σ = 0).
+    /// [`Error::InvalidConfig`] for constant data (σ = 0) or data whose variance σ² exceeds
+    /// `f64::MAX` (values far apart, above about 10¹⁵⁴).
     pub fn fit(data: &[f64]) -> Result<Self> {
         check_data("z-score scaler", data)?;
         let mean = crate::metrics::mean(data)?;
-        let std_dev = crate::metrics::variance(data)?.sqrt();
+        let variance = crate::metrics::variance(data).map_err(|_| {
+            Error::config(
+                "z-score scaler variance σ²",
+                "at most f64::MAX",
+                "a larger value (the data lie too far apart)",
+            )
+        })?;
+        let std_dev = variance.sqrt();
         if !(std_dev > 0.0 && std_dev.is_finite()) {
             return Err(Error::config(
                 "z-score scaler standard deviation",
@@ -208,6 +230,28 @@ mod tests {
         assert!(matches!(ZScoreScaler::fit(&[f64::INFINITY, 1.0]), Err(Error::NonFinite { .. })));
         assert!(matches!(MinMaxScaler::fit_to_range(&[1.0, 2.0], 1.0, 1.0), Err(Error::InvalidConfig { .. })));
         assert!(matches!(MinMaxScaler::fit_to_range(&[1.0, 2.0], 0.0, f64::NAN), Err(Error::InvalidConfig { .. })));
+    }
+
+    #[test]
+    fn ranges_that_overflow_are_refused() {
+        match MinMaxScaler::fit(&[-1e308, 1e308]) {
+            Err(Error::InvalidConfig { name, .. }) => assert!(name.contains("data range"), "{name}"),
+            other => panic!("expected InvalidConfig, got {other:?}"),
+        }
+        match MinMaxScaler::fit_to_range(&[0.0, 1.0], -1e308, 1e308) {
+            Err(Error::InvalidConfig { name, .. }) => assert!(name.contains("target range"), "{name}"),
+            other => panic!("expected InvalidConfig, got {other:?}"),
+        }
+        // Wide but finite ranges on both sides map the fitting data exactly onto [lo, hi].
+        let s = MinMaxScaler::fit_to_range(&[-8e307, 8e307, 0.0], -8e307, 8e307).unwrap();
+        assert_eq!(s.transform(&[-8e307, 0.0, 8e307]), [-8e307, 0.0, 8e307]);
+        let s = MinMaxScaler::fit(&[-1e200, 1e200]).unwrap();
+        assert_eq!(s.transform(&[-1e200, 0.0, 1e200]), [0.0, 0.5, 1.0]);
+        assert_eq!(s.inverse_transform(&[0.0, 0.5, 1.0]), [-1e200, 0.0, 1e200]);
+        // The z-score scaler needs a representable variance; its mean never overflows.
+        assert!(matches!(ZScoreScaler::fit(&[1e200, -1e200]), Err(Error::InvalidConfig { .. })));
+        let z = ZScoreScaler::fit(&[1e150, 3e150]).unwrap();
+        assert_eq!((z.mean(), z.std_dev()), (2e150, 1e150));
     }
 
     #[test]

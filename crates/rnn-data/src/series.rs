@@ -17,7 +17,7 @@ use rnn_core::{Error, Result, error::check_finite};
 /// let late = s.between(1992..=2000).unwrap();
 /// assert_eq!((late.labels(), late.values()), (&[1992, 1993][..], &[2.0, 6.0][..]));
 /// assert_eq!(s.mean(), 3.0);
-/// assert_eq!(s.variance(), 3.5); // population variance: Σ(x − x̄)² / n
+/// assert_eq!(s.variance().unwrap(), 3.5); // population variance: Σ(x − x̄)² / n
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
@@ -146,15 +146,32 @@ impl Series {
         Ok(Series { labels: self.labels.clone(), values })
     }
 
-    /// The mean x̄ = Σ x(t) / n.
+    /// The mean x̄ = Σ x(t) / n, always finite (computed without overflow when Σ x(t)
+    /// exceeds `f64::MAX`).
+    ///
+    /// ```
+    /// let s = rnn_data::Series::from_values(vec![1e308, 1e308]).unwrap();
+    /// assert_eq!(s.mean(), 1e308);
+    /// ```
     pub fn mean(&self) -> f64 {
-        self.values.iter().sum::<f64>() / self.len() as f64
+        crate::metrics::finite_mean(&self.values)
     }
 
-    /// The population variance σ² = Σ (x(t) − x̄)² / n, the denominator of the sunspot NMSE.
-    pub fn variance(&self) -> f64 {
-        let m = self.mean();
-        self.values.iter().map(|&x| (x - m) * (x - m)).sum::<f64>() / self.len() as f64
+    /// The population variance σ² = Σ (x(t) − x̄)² / n, the denominator of the sunspot NMSE,
+    /// computed without intermediate overflow ([`metrics::variance`](crate::metrics::variance)).
+    ///
+    /// ```
+    /// let s = rnn_data::Series::from_values(vec![1e308, 1e308]).unwrap();
+    /// assert_eq!(s.variance().unwrap(), 0.0);
+    /// let wide = rnn_data::Series::from_values(vec![-1e308, 1e308]).unwrap();
+    /// assert!(wide.variance().is_err()); // 10⁶¹⁶ is not an f64
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] if the variance exceeds `f64::MAX` (values far apart, above
+    /// about 10¹⁵⁴).
+    pub fn variance(&self) -> Result<f64> {
+        crate::metrics::variance(&self.values)
     }
 }
 
@@ -185,6 +202,17 @@ mod tests {
         assert_eq!(s.labels(), [0, 1]);
         assert_eq!(s.get(1), Some(5.0));
         assert_eq!(s.get(2), None);
+    }
+
+    #[test]
+    fn mean_and_variance_of_huge_values_do_not_overflow() {
+        let s = Series::from_values(vec![1e308, 1e308]).unwrap();
+        assert_eq!((s.mean(), s.variance().unwrap()), (1e308, 0.0));
+        let s = Series::from_values(vec![1.5e308, 1.5e308, -1.5e308]).unwrap();
+        assert_eq!(s.mean(), 0.5e308);
+        assert!(matches!(s.variance(), Err(Error::NonFinite { .. })));
+        let s = Series::from_values(vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+        assert_eq!((s.mean(), s.variance().unwrap()), (2.5, 1.25));
     }
 
     #[test]

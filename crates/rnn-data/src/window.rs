@@ -23,9 +23,24 @@
 use std::ops::{Range, RangeInclusive};
 
 use nalgebra::DMatrix;
-use rnn_core::{Error, Real, Result, SeqBatch, Sequence};
+use rnn_core::{
+    Error, Real, Result, SeqBatch, Sequence,
+    alloc::{checked_size, try_filled},
+};
 
 use crate::Series;
+
+/// A `rows × cols` matrix with entry (r, c) = `f(r, c)`, or [`Error::Allocation`] naming `what`
+/// if it is too large to allocate.
+fn window_matrix<T: Real>(what: &str, rows: usize, cols: usize, f: impl Fn(usize, usize) -> T) -> Result<DMatrix<T>> {
+    let len = checked_size(what, rows, cols)?;
+    let mut data = try_filled(what, len, T::zero())?;
+    for (i, v) in data.iter_mut().enumerate() {
+        // Column-major: element i is row i % rows of column i / rows.
+        *v = f(i % rows, i / rows);
+    }
+    Ok(DMatrix::from_vec(rows, cols, data))
+}
 
 /// How many past values a window sees (`lags` ≥ 1) and how many future values it predicts
 /// (`horizon` ≥ 1; 1 is one-step prediction).
@@ -46,14 +61,28 @@ impl WindowSpec {
 
     /// `lags` past values → the next `horizon` values.
     ///
+    /// ```
+    /// use rnn_data::WindowSpec;
+    /// assert_eq!(WindowSpec::multi_step(3, 2).unwrap().span(), 5);
+    /// assert!(WindowSpec::multi_step(usize::MAX, 1).is_err()); // the span overflows
+    /// ```
+    ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for `lags = 0` or `horizon = 0`.
+    /// [`Error::InvalidConfig`] for `lags = 0` or `horizon = 0`, or if the span
+    /// `lags + horizon` overflows `usize`.
     pub fn multi_step(lags: usize, horizon: usize) -> Result<Self> {
         if lags == 0 {
             return Err(Error::config("window lags", "at least 1", lags));
         }
         if horizon == 0 {
             return Err(Error::config("window horizon", "at least 1", horizon));
+        }
+        if lags.checked_add(horizon).is_none() {
+            return Err(Error::config(
+                "window span (lags + horizon)",
+                format!("at most {} (usize::MAX)", usize::MAX),
+                format!("{lags} + {horizon}"),
+            ));
         }
         Ok(Self { lags, horizon })
     }
@@ -68,9 +97,10 @@ impl WindowSpec {
         self.horizon
     }
 
-    /// The length of series a window spans, `lags + horizon`.
+    /// The length of series a window spans, `lags + horizon` (never overflows:
+    /// [`multi_step`](Self::multi_step) checks it).
     pub fn span(&self) -> usize {
-        self.lags + self.horizon
+        self.lags.saturating_add(self.horizon)
     }
 }
 
@@ -100,7 +130,8 @@ impl Windows {
     /// ```
     ///
     /// # Errors
-    /// [`Error::NotEnoughData`] for a series shorter than `lags + horizon`.
+    /// [`Error::NotEnoughData`] for a series shorter than `lags + horizon`,
+    /// [`Error::Allocation`] if the `lags × n` inputs cannot be allocated.
     pub fn all(series: &Series, spec: WindowSpec) -> Result<Self> {
         if series.len() < spec.span() {
             return Err(Error::NotEnoughData {
@@ -109,14 +140,15 @@ impl Windows {
                 got: series.len(),
             });
         }
-        Ok(Self::build(series, spec, spec.lags..series.len() - spec.horizon + 1))
+        Self::build(series, spec, spec.lags..series.len() - spec.horizon + 1)
     }
 
     /// The windows all of whose targets have labels in `labels`; their lags may lie before it.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for an empty range (start after end), [`Error::NotEnoughData`]
-    /// if no window has all its targets in the range with all its lags in the series.
+    /// if no window has all its targets in the range with all its lags in the series,
+    /// [`Error::Allocation`] if the windows cannot be allocated.
     pub fn targets_in_labels(series: &Series, spec: WindowSpec, labels: RangeInclusive<i64>) -> Result<Self> {
         crate::series::check_label_range(&labels)?;
         let ls = series.labels();
@@ -130,7 +162,8 @@ impl Windows {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for an empty range, [`Error::NotEnoughData`] if no window has
-    /// all its targets in the range with all its lags in the series.
+    /// all its targets in the range with all its lags in the series, [`Error::Allocation`] if
+    /// the windows cannot be allocated.
     pub fn targets_in_indices(series: &Series, spec: WindowSpec, indices: Range<usize>) -> Result<Self> {
         if indices.start >= indices.end {
             return Err(Error::config("target index range", "a non-empty range start..end", format!("{indices:?}")));
@@ -142,6 +175,7 @@ impl Windows {
     /// The windows whose targets all lie at positions `range` (clipped to the series).
     fn targets_in(series: &Series, spec: WindowSpec, range: Range<usize>, what: impl Fn() -> String) -> Result<Self> {
         // First target t needs t ≥ lags, and t + horizon ≤ min(range.end, n).
+        let range = range.start..range.end.min(series.len());
         let first = range.start.max(spec.lags);
         let end = (range.end + 1).saturating_sub(spec.horizon);
         if first >= end {
@@ -158,17 +192,19 @@ impl Windows {
                 got: 0,
             });
         }
-        Ok(Self::build(series, spec, first..end))
+        Self::build(series, spec, first..end)
     }
 
-    /// The windows with first targets at `first_targets`, all valid.
-    fn build(series: &Series, spec: WindowSpec, first_targets: Range<usize>) -> Self {
+    /// The windows with first targets at `first_targets`, all valid: `lags ≤ start` and
+    /// `end + horizon − 1 ≤ n`.
+    fn build(series: &Series, spec: WindowSpec, first_targets: Range<usize>) -> Result<Self> {
         let x = series.values();
         let n = first_targets.len();
-        let inputs = DMatrix::from_fn(spec.lags, n, |r, k| x[first_targets.start + k - spec.lags + r]);
-        let targets = DMatrix::from_fn(spec.horizon, n, |r, k| x[first_targets.start + k + r]);
+        // n · lags grows as the square of the series (lags up to n/2): size it fallibly.
+        let inputs = window_matrix("window inputs", spec.lags, n, |r, k| x[first_targets.start + k - spec.lags + r])?;
+        let targets = window_matrix("window targets", spec.horizon, n, |r, k| x[first_targets.start + k + r])?;
         let target_labels = series.labels()[first_targets.clone()].to_vec();
-        Self { spec, inputs, targets, target_indices: first_targets.collect(), target_labels }
+        Ok(Self { spec, inputs, targets, target_indices: first_targets.collect(), target_labels })
     }
 
     /// The window shape.
@@ -198,14 +234,14 @@ impl Windows {
 
     /// Window k's inputs x(t − lags), …, x(t − 1), or `None` past the end.
     pub fn input(&self, k: usize) -> Option<&[f64]> {
-        let l = self.spec.lags;
-        self.inputs.as_slice().get(k * l..(k + 1) * l)
+        let start = k.checked_mul(self.spec.lags)?;
+        self.inputs.as_slice().get(start..start.checked_add(self.spec.lags)?)
     }
 
     /// Window k's targets x(t), …, x(t + horizon − 1), or `None` past the end.
     pub fn target(&self, k: usize) -> Option<&[f64]> {
-        let h = self.spec.horizon;
-        self.targets.as_slice().get(k * h..(k + 1) * h)
+        let start = k.checked_mul(self.spec.horizon)?;
+        self.targets.as_slice().get(start..start.checked_add(self.spec.horizon)?)
     }
 
     /// The one-step targets x(t) of every window (the first target row), for metrics.
@@ -258,18 +294,21 @@ impl Windows {
     /// ```
     ///
     /// # Errors
-    /// [`Error::Empty`] for no window.
+    /// [`Error::Empty`] for no window, [`Error::Allocation`] if the batch (its targets are
+    /// `horizon × lags·n`) cannot be allocated.
     pub fn to_batch<T: Real>(&self) -> Result<SeqBatch<T>> {
         let (n, lags, h) = (self.len(), self.spec.lags, self.spec.horizon);
-        let inputs = DMatrix::from_fn(1, lags * n, |_, c| T::of_f64(self.inputs[(c / n, c % n)]));
+        if n == 0 {
+            return Err(Error::empty("windows", 1));
+        }
+        let columns = checked_size("window batch columns (lags × windows)", lags, n)?;
+        let inputs = window_matrix("window batch inputs", 1, columns, |_, c| T::of_f64(self.inputs[(c / n, c % n)]))?;
         let last = (lags - 1) * n;
-        let targets =
-            DMatrix::from_fn(
-                h,
-                lags * n,
-                |r, c| if c >= last { T::of_f64(self.targets[(r, c - last)]) } else { T::zero() },
-            );
-        let valid = (0..lags * n).map(|c| c >= last).collect();
+        let targets = window_matrix("window batch targets", h, columns, |r, c| {
+            if c >= last { T::of_f64(self.targets[(r, c - last)]) } else { T::zero() }
+        })?;
+        let mut valid = try_filled("window batch validity mask", columns, false)?;
+        valid[last..].fill(true);
         SeqBatch::new(inputs, Some(targets), lags, n)?.with_valid_mask(valid)
     }
 }
@@ -288,6 +327,26 @@ mod tests {
         assert!(matches!(WindowSpec::one_step(0), Err(Error::InvalidConfig { .. })));
         assert!(matches!(WindowSpec::multi_step(3, 0), Err(Error::InvalidConfig { .. })));
         assert_eq!(WindowSpec::multi_step(3, 2).unwrap().span(), 5);
+    }
+
+    #[test]
+    fn spans_that_overflow_are_refused_and_huge_ones_find_no_window() {
+        for (lags, horizon) in [(usize::MAX, 1), (usize::MAX, 2), (2, usize::MAX), (1 << 63, 1 << 63)] {
+            match WindowSpec::multi_step(lags, horizon) {
+                Err(Error::InvalidConfig { name, .. }) => assert!(name.contains("span"), "{name}"),
+                other => panic!("({lags}, {horizon}): expected InvalidConfig, got {other:?}"),
+            }
+        }
+        let s = Series::from_values(vec![1.0, 2.0, 3.0]).unwrap();
+        for (lags, horizon) in [(usize::MAX - 1, 1), (1, usize::MAX - 1), (usize::MAX / 2, usize::MAX / 2)] {
+            let spec = WindowSpec::multi_step(lags, horizon).unwrap();
+            assert_eq!(spec.span(), lags + horizon);
+            assert!(matches!(Windows::all(&s, spec), Err(Error::NotEnoughData { .. })));
+            assert!(matches!(Windows::targets_in_labels(&s, spec, 0..=2), Err(Error::NotEnoughData { .. })));
+            assert!(matches!(Windows::targets_in_indices(&s, spec, 0..usize::MAX), Err(Error::NotEnoughData { .. })));
+        }
+        let w = Windows::all(&s, WindowSpec::one_step(1).unwrap()).unwrap();
+        assert_eq!((w.input(usize::MAX), w.target(usize::MAX)), (None, None));
     }
 
     #[test]

@@ -388,8 +388,11 @@ impl<T: Real> Hopfield<T> {
         rnn_core::error::check_dim("state rows", n, states.nrows())?;
         rnn_core::error::check_dim("field rows", n, fields.nrows())?;
         rnn_core::error::check_dim("field columns", states.ncols(), fields.ncols())?;
-        if let Some(i) = states.iter().position(|&x| x != T::one() && x != -T::one()) {
-            return Err(Error::config(format!("state at (row {}, column {})", i % n, i / n), "−1 or +1", states[i]));
+        let (one, values) = (T::one(), states.as_slice());
+        // A branch-free scan (it vectorises); the position only on error.
+        if values.iter().fold(false, |bad, &x| bad | ((x != one) & (x != -one))) {
+            let i = values.iter().position(|&x| x != one && x != -one).unwrap_or(0);
+            return Err(Error::config(format!("state at (row {}, column {})", i % n, i / n), "−1 or +1", values[i]));
         }
         Ok(step_synchronous(&self.weights, &self.thresholds, self.tie_tolerance, states, fields))
     }
@@ -427,7 +430,7 @@ impl<T: Real> Hopfield<T> {
 
 fn tie_tolerance<T: Real>(w: &DMatrix<T>, theta: &[T]) -> T {
     let n = w.nrows().max(1);
-    let row_sum = w.as_slice().par_chunks(n).map(|c| c.iter().map(|x| x.abs()).sum::<T>()).reduce(T::zero, T::max);
+    let row_sum = w.as_slice().par_chunks(n).map(crate::rules::abs_sum).reduce(T::zero, T::max);
     let theta_max = theta.iter().fold(T::zero(), |m, t| m.max(t.abs()));
     T::of_f64(4.0) * T::EPSILON * (row_sum + theta_max)
 }

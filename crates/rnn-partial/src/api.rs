@@ -38,14 +38,19 @@ macro_rules! partial_net_api {
             /// A state for `batch` sequences with every context unit at the configured initial
             /// value (0 unless set; Elman used 0.5).
             ///
+            /// # Errors
+            /// [`Error::Allocation`](rnn_core::Error::Allocation) if the `C × batch` context
+            /// cannot be allocated (or its size overflows).
+            ///
             /// ```
             #[doc = concat!("let net = rnn_partial::", stringify!($config), "::new(2, &[3], 1).initial_context(0.5).build::<f32>().unwrap();")]
-            /// let state = net.initial_state(4);
+            /// let state = net.initial_state(4).unwrap();
             /// assert_eq!(state.batch_size(), 4);
             /// assert_eq!(state.context().nrows(), net.context_size());
             /// assert!(state.context().iter().all(|&c| c == 0.5));
+            /// assert!(matches!(net.initial_state(usize::MAX), Err(rnn_core::Error::Allocation { .. })));
             /// ```
-            pub fn initial_state(&self, batch: usize) -> $crate::State<T> {
+            pub fn initial_state(&self, batch: usize) -> rnn_core::Result<$crate::State<T>> {
                 self.core.initial_state(batch)
             }
 
@@ -61,12 +66,17 @@ macro_rules! partial_net_api {
             /// # Errors
             /// [`Error::DimensionMismatch`](rnn_core::Error::DimensionMismatch) if `x` is not
             /// `I × B` for the state's B or the state has the wrong number of context units;
-            /// [`Error::NonFinite`](rnn_core::Error::NonFinite) for NaN or infinity in `x`.
+            /// [`Error::NonFinite`](rnn_core::Error::NonFinite) for NaN or infinity in `x` or
+            /// the state, or (what `"network output"`, flat index into the `O × B` outputs)
+            /// if an output overflows to infinity or NaN (finite weights can do that), the
+            /// state's context then left as it was;
+            /// [`Error::Allocation`](rnn_core::Error::Allocation) if the state's scratch
+            /// cannot be had.
             ///
             /// ```
             /// use nalgebra::DMatrix;
             #[doc = concat!("let net = rnn_partial::", stringify!($config), "::new(2, &[3], 1).seed(1).build::<f64>().unwrap();")]
-            /// let mut state = net.initial_state(1);
+            /// let mut state = net.initial_state(1).unwrap();
             /// let x = DMatrix::from_column_slice(2, 1, &[0.5, -1.0]);
             /// let y1 = net.step(&x, &mut state).unwrap();
             /// let y2 = net.step(&x, &mut state).unwrap();
@@ -80,8 +90,11 @@ macro_rules! partial_net_api {
                 state: &mut $crate::State<T>,
             ) -> rnn_core::Result<nalgebra::DMatrix<T>> {
                 self.check_step_input(x, state)?;
-                self.core.step_into(x.as_slice(), state);
-                Ok(nalgebra::DMatrix::from_column_slice(self.core.arch.outputs, state.batch_size(), &state.output))
+                self.core.prepare_step(state)?;
+                self.core.step_outputs(x.as_slice(), state);
+                rnn_core::error::check_finite($crate::net::NETWORK_OUTPUT, &state.output)?;
+                self.core.advance_context(state);
+                $crate::net::matrix_from("network outputs", self.core.arch.outputs, state.batch_size(), &state.output)
             }
 
             fn check_step_input(&self, x: &nalgebra::DMatrix<T>, state: &$crate::State<T>) -> rnn_core::Result<()> {
@@ -101,7 +114,12 @@ macro_rules! partial_net_api {
             ///
             /// # Errors
             /// [`Error::DimensionMismatch`](rnn_core::Error::DimensionMismatch) for a batch of
-            /// the wrong input width or a state of the wrong shape.
+            /// the wrong input width or a state of the wrong shape;
+            /// [`Error::NonFinite`](rnn_core::Error::NonFinite) for NaN or infinity in the
+            /// state, or (what `"network output"`, flat index into the `O × T·B` outputs) if
+            /// an output overflows, `state` then left as it was;
+            /// [`Error::Allocation`](rnn_core::Error::Allocation) if the scratch for the batch
+            /// (`H × T·B` per hidden layer, kept in the net) or the outputs cannot be had.
             ///
             /// ```
             /// use nalgebra::DMatrix;
@@ -111,9 +129,9 @@ macro_rules! partial_net_api {
             /// let whole = SeqBatch::new(x.clone(), None, 6, 1).unwrap();
             /// let first = SeqBatch::new(x.columns(0, 4).into_owned(), None, 4, 1).unwrap();
             /// let rest = SeqBatch::new(x.columns(4, 2).into_owned(), None, 2, 1).unwrap();
-            /// let mut state = net.initial_state(1);
+            /// let mut state = net.initial_state(1).unwrap();
             /// let all = net.forward_from(&whole, &mut state).unwrap();
-            /// let mut state = net.initial_state(1);
+            /// let mut state = net.initial_state(1).unwrap();
             /// let a = net.forward_from(&first, &mut state).unwrap();
             /// let b = net.forward_from(&rest, &mut state).unwrap();
             /// assert_eq!(all.columns(0, 4), a);
@@ -126,9 +144,12 @@ macro_rules! partial_net_api {
             ) -> rnn_core::Result<nalgebra::DMatrix<T>> {
                 self.core.check_batch(batch, false)?;
                 self.core.check_state(state, batch.batch_size())?;
-                self.core.forward_batch(batch, state.context.as_slice());
+                self.core.forward_batch(batch, state.context.as_slice())?;
+                let n = batch.steps() * batch.batch_size();
+                self.core.check_outputs(n)?;
+                let outputs = self.core.outputs(n)?;
                 self.core.store_final_context(batch, state);
-                Ok(self.core.outputs(batch.steps() * batch.batch_size()))
+                Ok(outputs)
             }
 
             /// Runs one sequence (`I × T`, a column per step) from `state`, which then holds
@@ -137,7 +158,7 @@ macro_rules! partial_net_api {
             /// # Errors
             /// As [`forward_from`](Self::forward_from); [`Error::Empty`](rnn_core::Error::Empty)
             /// for a sequence of no step, [`Error::NonFinite`](rnn_core::Error::NonFinite) for
-            /// NaN or infinity.
+            /// NaN or infinity in the inputs or (`"network output"`) the outputs.
             pub fn run_sequence(
                 &mut self,
                 inputs: &nalgebra::DMatrix<T>,
@@ -153,10 +174,15 @@ macro_rules! partial_net_api {
             /// the contexts after the batch, for truncated training across consecutive chunks
             /// of long sequences.
             ///
+            /// A loss or gradient that overflows is returned as it is, not as an error, so that
+            /// a training loop can tell divergence ([`rnn_core::train()`] stops with
+            /// [`Error::Diverged`](rnn_core::Error::Diverged) naming the epoch).
+            ///
             /// # Errors
             /// As [`loss_and_gradient`](rnn_core::Differentiable::loss_and_gradient), and
             /// [`Error::DimensionMismatch`](rnn_core::Error::DimensionMismatch) for a state of
-            /// the wrong shape.
+            /// the wrong shape; [`Error::Allocation`](rnn_core::Error::Allocation) if the
+            /// scratch for the batch cannot be had.
             pub fn loss_and_gradient_from(
                 &mut self,
                 batch: &rnn_core::SeqBatch<T>,
@@ -167,7 +193,7 @@ macro_rules! partial_net_api {
                 rnn_core::error::check_dim("gradient length (parameter count)", self.core.params.len(), grad.len())?;
                 self.core.check_batch(batch, true)?;
                 self.core.check_state(state, batch.batch_size())?;
-                self.core.forward_batch(batch, state.context.as_slice());
+                self.core.forward_batch(batch, state.context.as_slice())?;
                 let path = self.config.backprop.path(batch.steps());
                 let value = self.core.loss_and_gradient(batch, loss, path, grad)?;
                 self.core.store_final_context(batch, state);
@@ -181,16 +207,20 @@ macro_rules! partial_net_api {
             ///
             /// # Errors
             /// [`Error::InvalidConfig`](rnn_core::Error::InvalidConfig) if I ≠ O, and as
-            /// [`step`](Self::step) for `first` and `state`.
+            /// [`step`](Self::step) for `first` and `state`;
+            /// [`Error::Allocation`](rnn_core::Error::Allocation) if the `O × horizon·B` result
+            /// cannot be had; [`Error::NonFinite`](rnn_core::Error::NonFinite) (what
+            /// `"network output"`, flat index into the result) if the forecast overflows to
+            /// infinity or NaN, `state` then having advanced `horizon` steps (reset it).
             ///
             /// ```
             /// use nalgebra::DMatrix;
             #[doc = concat!("let net = rnn_partial::", stringify!($config), "::new(2, &[5], 2).seed(4).build::<f64>().unwrap();")]
             /// let first = DMatrix::from_column_slice(2, 1, &[0.1, 0.2]);
-            /// let mut state = net.initial_state(1);
+            /// let mut state = net.initial_state(1).unwrap();
             /// let free = net.forecast(&mut state, &first, 3).unwrap();
             /// // The same by hand: feed each output back in.
-            /// let mut state = net.initial_state(1);
+            /// let mut state = net.initial_state(1).unwrap();
             /// let y0 = net.step(&first, &mut state).unwrap();
             /// let y1 = net.step(&y0, &mut state).unwrap();
             /// let y2 = net.step(&y1, &mut state).unwrap();
@@ -213,7 +243,7 @@ macro_rules! partial_net_api {
                 }
                 self.check_step_input(first, state)?;
                 $crate::api::check_horizon::<T>(horizon, arch.outputs.saturating_mul(state.batch_size()))?;
-                Ok(self.core.forecast_outputs(state, first.as_slice(), horizon))
+                self.core.forecast_outputs(state, first.as_slice(), horizon)
             }
 
             /// Free-running forecast of a univariate series read through a window of its last
@@ -226,7 +256,10 @@ macro_rules! partial_net_api {
             /// [`Error::InvalidConfig`](rnn_core::Error::InvalidConfig) unless O = 1;
             /// [`Error::DimensionMismatch`](rnn_core::Error::DimensionMismatch) unless
             /// `window` has I values and `state` one sequence;
-            /// [`Error::NonFinite`](rnn_core::Error::NonFinite) for NaN in `window`.
+            /// [`Error::NonFinite`](rnn_core::Error::NonFinite) for NaN in `window` or, as in
+            /// [`forecast`](Self::forecast), in the forecast;
+            /// [`Error::Allocation`](rnn_core::Error::Allocation) if `horizon` values cannot be
+            /// had.
             pub fn forecast_window(
                 &self,
                 state: &mut $crate::State<T>,
@@ -238,7 +271,7 @@ macro_rules! partial_net_api {
                 rnn_core::error::check_finite("window", window)?;
                 self.core.check_state(state, 1)?;
                 $crate::api::check_horizon::<T>(horizon, 1)?;
-                Ok(self.core.forecast_window_values(state, window, horizon))
+                self.core.forecast_window_values(state, window, horizon)
             }
 
             /// Forecasts `horizon` values after the end of a univariate `series`, for a net
@@ -250,7 +283,10 @@ macro_rules! partial_net_api {
             /// # Errors
             /// [`Error::InvalidConfig`](rnn_core::Error::InvalidConfig) unless O = 1;
             /// [`Error::NotEnoughData`](rnn_core::Error::NotEnoughData) for a series shorter
-            /// than I; [`Error::NonFinite`](rnn_core::Error::NonFinite) for NaN in it.
+            /// than I; [`Error::NonFinite`](rnn_core::Error::NonFinite) for NaN in it or, as in
+            /// [`forecast`](Self::forecast), in the forecast;
+            /// [`Error::Allocation`](rnn_core::Error::Allocation) if `horizon` values cannot be
+            /// had.
             ///
             /// ```
             #[doc = concat!("let net = rnn_partial::", stringify!($config), "::new(3, &[4], 1).seed(2).build::<f64>().unwrap();")]
@@ -271,7 +307,7 @@ macro_rules! partial_net_api {
                 }
                 rnn_core::error::check_finite("series", series)?;
                 $crate::api::check_horizon::<T>(horizon, 1)?;
-                Ok(self.core.forecast_series_values(series, horizon))
+                self.core.forecast_series_values(series, horizon)
             }
 
             fn check_univariate(&self) -> rnn_core::Result<()> {
@@ -296,8 +332,12 @@ macro_rules! partial_net_api {
             /// [`Backprop::Full`](crate::Backprop::Full);
             /// [`Error::Empty`](rnn_core::Error::Empty) for a stream of no step;
             /// [`Error::DimensionMismatch`](rnn_core::Error::DimensionMismatch) for a stream of
-            /// the wrong width; [`Error::Diverged`](rnn_core::Error::Diverged) if a pass's loss
-            /// is not finite; the optimizer's errors.
+            /// the wrong width; [`Error::Diverged`](rnn_core::Error::Diverged) naming the pass
+            /// (`epoch`, counted from 1) and the offending loss when a step's loss or gradient,
+            /// an update or the pass's mean loss is not finite, the weights then put back as
+            /// they were at the start of that pass (see [online](crate::online#divergence));
+            /// [`Error::Allocation`](rnn_core::Error::Allocation) if the ring buffers cannot be
+            /// had; the optimizer's other errors (weights restored likewise).
             ///
             /// ```
             /// use rnn_core::{Loss, Sequence, optim::Sgd};
@@ -342,8 +382,10 @@ macro_rules! partial_net_api {
             fn output_size(&self) -> usize {
                 self.core.arch.outputs
             }
+            /// The outputs from the initial context; errors as
+            /// [`forward_from`](Self::forward_from).
             fn forward(&mut self, batch: &rnn_core::SeqBatch<T>) -> rnn_core::Result<nalgebra::DMatrix<T>> {
-                let mut state = self.initial_state(batch.batch_size());
+                let mut state = self.initial_state(batch.batch_size())?;
                 self.forward_from(batch, &mut state)
             }
         }
@@ -358,8 +400,20 @@ macro_rules! partial_net_api {
                 loss: rnn_core::Loss,
                 grad: &mut [T],
             ) -> rnn_core::Result<T> {
-                let mut state = self.initial_state(batch.batch_size());
+                let mut state = self.initial_state(batch.batch_size())?;
                 self.loss_and_gradient_from(batch, &mut state, loss, grad)
+            }
+
+            /// The loss from the initial context, computed on the outputs in place. Like
+            /// [`loss_and_gradient`](rnn_core::Differentiable::loss_and_gradient), and unlike
+            /// [`forward`](rnn_core::SequenceModel::forward), it returns a loss that overflows
+            /// as it is, so that [`rnn_core::train()`] can report
+            /// [`Error::Diverged`](rnn_core::Error::Diverged).
+            fn loss(&mut self, batch: &rnn_core::SeqBatch<T>, loss: rnn_core::Loss) -> rnn_core::Result<T> {
+                self.core.check_batch(batch, true)?;
+                let state = self.initial_state(batch.batch_size())?;
+                self.core.forward_batch(batch, state.context.as_slice())?;
+                self.core.loss_of_outputs(batch, loss)
             }
         }
 

@@ -119,14 +119,20 @@ impl ElmanConfig {
         self
     }
 
-    /// Checks every setting.
+    /// Checks every setting that does not depend on the scalar type.
+    ///
+    /// Limits: at most 2¹⁶ (65,536) hidden layers and at most 2³⁸ parameters (whose size in
+    /// bytes must also fit in an address). A shape within them may still not fit in memory,
+    /// which [`build`](Self::build) finds out.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`](rnn_core::Error::InvalidConfig) for a zero size, a
-    /// non-finite initial context, a non-differentiable activation or a bad initialisation
-    /// number; [`Error::Empty`](rnn_core::Error::Empty) for no hidden layer;
-    /// [`Error::DimensionMismatch`](rnn_core::Error::DimensionMismatch) if the activations are
-    /// not one per hidden layer.
+    /// non-finite initial context, a non-differentiable activation, a
+    /// [`ScaledLogistic`](rnn_core::Activation::ScaledLogistic) without finite bounds
+    /// min < max and a finite range max − min, a bad initialisation number, more than 2¹⁶
+    /// hidden layers or more than 2³⁸ parameters; [`Error::Empty`](rnn_core::Error::Empty)
+    /// for no hidden layer; [`Error::DimensionMismatch`](rnn_core::Error::DimensionMismatch)
+    /// if the activations are not one per hidden layer.
     pub fn validate(&self) -> Result<()> {
         self.arch().validate()?;
         self.init.validate()
@@ -135,7 +141,13 @@ impl ElmanConfig {
     /// Builds the net with weights drawn by [`init`](Self::init) from [`seed`](Self::seed).
     ///
     /// # Errors
-    /// As [`validate`](Self::validate).
+    /// As [`validate`](Self::validate); [`Error::InvalidConfig`](rnn_core::Error::InvalidConfig)
+    /// also for numbers that are finite in `f64` but overflow `T` (an initial context of
+    /// 1e39 in `f32`, a scaled logistic whose bounds, range or squared half-range are not
+    /// finite in `T`, an initialisation that draws a weight that is not, such as
+    /// `Init::Uniform(1e39)` in `f32`); [`Error::Allocation`](rnn_core::Error::Allocation) if
+    /// the parameters do not fit in memory (a net within the limits can still need a
+    /// terabyte).
     pub fn build<T: Real>(&self) -> Result<Elman<T>> {
         self.validate()?;
         let core = Core::build(self.arch(), self.init, self.seed)?;
@@ -143,16 +155,16 @@ impl ElmanConfig {
     }
 
     pub(crate) fn arch(&self) -> Arch {
-        Arch {
-            inputs: self.inputs,
-            hidden: self.hidden.clone(),
-            outputs: self.outputs,
-            activations: self.hidden_activations.clone(),
-            output_activation: self.output_activation,
-            source: ContextSource::Hidden,
-            mu: 0.0,
-            initial_context: self.initial_context,
-        }
+        Arch::new(
+            self.inputs,
+            self.hidden.clone(),
+            self.outputs,
+            self.hidden_activations.clone(),
+            self.output_activation,
+            ContextSource::Hidden,
+            0.0,
+            self.initial_context,
+        )
     }
 }
 

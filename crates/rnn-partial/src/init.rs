@@ -1,10 +1,10 @@
 //! How the weights of a new net are drawn.
 
 use nalgebra::DMatrixViewMut;
-use rnn_core::{Error, Real, Result, init, rng};
+use rnn_core::{Error, Real, Result, alloc, init, rng};
 use serde::{Deserialize, Serialize};
 
-use crate::arch::Arch;
+use crate::arch::{Arch, num};
 
 /// The initialisation scheme of a new net; every draw comes from the config's seed.
 ///
@@ -46,14 +46,35 @@ impl Init {
         }
     }
 
-    /// A parameter vector for `arch`, drawn with `seed`.
+    /// A parameter vector for `arch` (validated), drawn with `seed`.
+    ///
+    /// # Errors
+    /// [`Error::Allocation`] if the vector cannot be had;
+    /// [`Error::InvalidConfig`] naming the scheme's number if a weight drawn is not finite in
+    /// `T` (`Uniform(1e39)` overflows `f32`).
     pub(crate) fn draw<T: Real>(self, arch: &Arch, seed: u64) -> Result<Vec<T>> {
         self.validate()?;
-        let mut p = vec![T::zero(); arch.num_params()];
+        let mut p = alloc::try_filled("parameters", arch.num_params(), T::zero())?;
+        self.fill(&mut p, arch, seed)?;
+        if let Some(i) = p.iter().position(|w| !w.is_finite()) {
+            let (name, value) = match self {
+                Init::Uniform(a) => ("uniform initialisation limit a", num(a)),
+                Init::Orthogonal(g) => ("orthogonal initialisation gain", num(g)),
+                Init::Glorot => ("initialisation", "Glorot".to_string()),
+            };
+            return Err(Error::config(
+                name,
+                format!("a value whose weights are finite in {} (weight {i} drew {})", T::NAME, p[i]),
+                value,
+            ));
+        }
+        Ok(p)
+    }
+
+    fn fill<T: Real>(self, p: &mut [T], arch: &Arch, seed: u64) -> Result<()> {
         let mut rng = rng::seeded(seed);
         if let Init::Uniform(a) = self {
-            init::uniform(&mut p, a, &mut rng)?;
-            return Ok(p);
+            return init::uniform(p, a, &mut rng);
         }
         let h0 = arch.hidden[0];
         let fan_in0 = arch.inputs + arch.context();
@@ -68,7 +89,6 @@ impl Init {
         for l in 1..arch.layers() {
             init::glorot_uniform(&mut p[arch.w_hidden(l)], arch.hidden[l - 1], arch.hidden[l], &mut rng)?;
         }
-        init::glorot_uniform(&mut p[arch.w_out()], arch.last_hidden(), arch.outputs, &mut rng)?;
-        Ok(p)
+        init::glorot_uniform(&mut p[arch.w_out()], arch.last_hidden(), arch.outputs, &mut rng)
     }
 }

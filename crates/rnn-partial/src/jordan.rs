@@ -126,14 +126,20 @@ impl JordanConfig {
         self
     }
 
-    /// Checks every setting.
+    /// Checks every setting that does not depend on the scalar type.
+    ///
+    /// Limits: at most 2¹⁶ (65,536) hidden layers and at most 2³⁸ parameters (whose size in
+    /// bytes must also fit in an address). A shape within them may still not fit in memory,
+    /// which [`build`](Self::build) finds out.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`](rnn_core::Error::InvalidConfig) for a zero size, μ outside
-    /// [0, 1], a non-finite initial context, a non-differentiable activation or a bad initialisation
-    /// number; [`Error::Empty`](rnn_core::Error::Empty) for no hidden layer;
-    /// [`Error::DimensionMismatch`](rnn_core::Error::DimensionMismatch) if the activations are
-    /// not one per hidden layer.
+    /// [0, 1], a non-finite initial context, a non-differentiable activation, a
+    /// [`ScaledLogistic`](rnn_core::Activation::ScaledLogistic) without finite bounds
+    /// min < max and a finite range max − min, a bad initialisation number, more than 2¹⁶
+    /// hidden layers or more than 2³⁸ parameters; [`Error::Empty`](rnn_core::Error::Empty)
+    /// for no hidden layer; [`Error::DimensionMismatch`](rnn_core::Error::DimensionMismatch)
+    /// if the activations are not one per hidden layer.
     pub fn validate(&self) -> Result<()> {
         self.arch().validate()?;
         self.init.validate()
@@ -142,7 +148,13 @@ impl JordanConfig {
     /// Builds the net with weights drawn by [`init`](Self::init) from [`seed`](Self::seed).
     ///
     /// # Errors
-    /// As [`validate`](Self::validate).
+    /// As [`validate`](Self::validate); [`Error::InvalidConfig`](rnn_core::Error::InvalidConfig)
+    /// also for numbers that are finite in `f64` but overflow `T` (an initial context of
+    /// 1e39 in `f32`, a scaled logistic whose bounds, range or squared half-range are not
+    /// finite in `T`, an initialisation that draws a weight that is not, such as
+    /// `Init::Uniform(1e39)` in `f32`); [`Error::Allocation`](rnn_core::Error::Allocation) if
+    /// the parameters do not fit in memory (a net within the limits can still need a
+    /// terabyte).
     pub fn build<T: Real>(&self) -> Result<Jordan<T>> {
         self.validate()?;
         let core = Core::build(self.arch(), self.init, self.seed)?;
@@ -150,16 +162,16 @@ impl JordanConfig {
     }
 
     pub(crate) fn arch(&self) -> Arch {
-        Arch {
-            inputs: self.inputs,
-            hidden: self.hidden.clone(),
-            outputs: self.outputs,
-            activations: self.hidden_activations.clone(),
-            output_activation: self.output_activation,
-            source: ContextSource::Output,
-            mu: self.mu,
-            initial_context: self.initial_context,
-        }
+        Arch::new(
+            self.inputs,
+            self.hidden.clone(),
+            self.outputs,
+            self.hidden_activations.clone(),
+            self.output_activation,
+            ContextSource::Output,
+            self.mu,
+            self.initial_context,
+        )
     }
 }
 

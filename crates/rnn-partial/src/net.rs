@@ -30,6 +30,7 @@
 //! ∂L/∂W_context = δ⁰·[c(0) … c(T − 1)]ᵀ, ∂L/∂W_in = δ⁰·Xᵀ, and biases are row sums of δ.
 
 use nalgebra::{DMatrix, DMatrixView};
+use rnn_core::alloc::{checked_size, try_filled};
 use rnn_core::linalg::Op;
 use rnn_core::{Error, Loss, ParamLayout, Real, Result, SeqBatch, error::check_dim};
 use serde::{Deserialize, Serialize};
@@ -42,6 +43,22 @@ use crate::mlp::{self, cols, cols_mut};
 use crate::state::State;
 use crate::time_loop::Recurrence;
 use crate::work::Work;
+
+/// What [`Error::NonFinite`] names for a NaN or infinity among a net's outputs.
+pub(crate) const NETWORK_OUTPUT: &str = "network output";
+
+/// A `rows × cols` matrix holding `data` (column-major), allocated fallibly.
+///
+/// # Errors
+/// [`Error::Allocation`] naming `what` if the matrix cannot be had.
+pub(crate) fn matrix_from<T: Real>(what: &str, rows: usize, cols: usize, data: &[T]) -> Result<DMatrix<T>> {
+    debug_assert_eq!(data.len(), rows * cols);
+    let mut v = Vec::new();
+    v.try_reserve_exact(data.len())
+        .map_err(|_| Error::Allocation { what: what.to_string(), bytes: std::mem::size_of_val(data) as u128 })?;
+    v.extend_from_slice(data);
+    Ok(DMatrix::from_vec(rows, cols, v))
+}
 
 /// Weights, layout and scratch of a partially recurrent net.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,8 +73,12 @@ pub(crate) struct Core<T: Real> {
 
 impl<T: Real> Core<T> {
     /// A net of shape `arch` with weights drawn by `init` from `seed`.
+    ///
+    /// # Errors
+    /// As [`Arch::validate_for`]; [`Error::Allocation`] if the parameters cannot be had;
+    /// [`Error::InvalidConfig`] if `init` draws a weight that is not finite in `T`.
     pub fn build(arch: Arch, init: Init, seed: u64) -> Result<Self> {
-        arch.validate()?;
+        arch.validate_for::<T>()?;
         let params = init.draw(&arch, seed)?;
         let layout = arch.layout();
         Ok(Self { arch, layout, params, work: Work::default() })
@@ -66,7 +87,7 @@ impl<T: Real> Core<T> {
     /// Checks a decoded net: shape valid, layout and parameter count as the shape requires,
     /// every weight finite.
     pub fn validate(&self) -> Result<()> {
-        self.arch.validate()?;
+        self.arch.validate_for::<T>()?;
         let expected = self.arch.layout();
         if self.layout != expected {
             return Err(Error::Corrupt("parameter layout does not match the configuration".into()));
@@ -76,8 +97,14 @@ impl<T: Real> Core<T> {
     }
 
     /// Every context unit of `batch` sequences at the configured initial value.
-    pub fn initial_state(&self, batch: usize) -> State<T> {
-        State::from_context(DMatrix::from_element(self.arch.context(), batch, T::of_f64(self.arch.initial_context)))
+    ///
+    /// # Errors
+    /// [`Error::Allocation`] if the `C × batch` context cannot be had.
+    pub fn initial_state(&self, batch: usize) -> Result<State<T>> {
+        let c = self.arch.context();
+        let len = checked_size("state context (context units × batch)", c, batch)?;
+        let data = try_filled("state context", len, T::of_f64(self.arch.initial_context))?;
+        Ok(State::from_context(DMatrix::from_vec(c, batch, data)))
     }
 
     /// Sets every context unit of `state` back to the initial value.
@@ -103,10 +130,14 @@ impl<T: Real> Core<T> {
     }
 
     /// Runs the batch forward from the contexts `c0` (`C × B`), filling the scratch buffers.
-    pub fn forward_batch(&mut self, batch: &SeqBatch<T>, c0: &[T]) {
+    ///
+    /// # Errors
+    /// [`Error::Allocation`] if the scratch for the batch cannot be had (checked before the
+    /// time loop; nothing is allocated inside it).
+    pub fn forward_batch(&mut self, batch: &SeqBatch<T>, c0: &[T]) -> Result<()> {
         let (steps, b) = (batch.steps(), batch.batch_size());
         let Core { arch, params: p, work, .. } = self;
-        work.ensure(arch, steps, b);
+        work.ensure(arch, steps, b)?;
         let (one, zero) = (T::one(), T::zero());
         let (h0, ni, nc, n) = (arch.hidden[0], arch.inputs, arch.context(), steps * b);
         let blk = h0 * b;
@@ -139,11 +170,31 @@ impl<T: Real> Core<T> {
                 }
             }
         }
+        Ok(())
     }
 
-    /// The outputs of the last forward pass, `O × T·B`.
-    pub fn outputs(&self, n: usize) -> DMatrix<T> {
-        DMatrix::from_column_slice(self.arch.outputs, n, &self.work.out[..self.arch.outputs * n])
+    /// [`Error::NonFinite`] (`"network output"`, flat index into the `O × n` outputs) at the
+    /// first NaN or infinity among the outputs of the last forward pass over `n` columns: one
+    /// scan after the time loop.
+    pub fn check_outputs(&self, n: usize) -> Result<()> {
+        rnn_core::error::check_finite(NETWORK_OUTPUT, &self.work.out[..self.arch.outputs * n])
+    }
+
+    /// The outputs of the last forward pass, `O × n`.
+    ///
+    /// # Errors
+    /// [`Error::Allocation`] if the copy cannot be had.
+    pub fn outputs(&self, n: usize) -> Result<DMatrix<T>> {
+        matrix_from("network outputs", self.arch.outputs, n, &self.work.out[..self.arch.outputs * n])
+    }
+
+    /// The loss of the last forward pass over `batch` (targets checked), computed on the
+    /// outputs in place; a non-finite value is returned as it is.
+    pub fn loss_of_outputs(&self, batch: &SeqBatch<T>, loss: Loss) -> Result<T> {
+        let targets = batch.require_targets()?;
+        let n = batch.steps() * batch.batch_size();
+        let out = DMatrixView::from_slice(&self.work.out[..self.arch.outputs * n], self.arch.outputs, n);
+        loss.value(out, targets.as_view(), batch.valid_mask())
     }
 
     /// Writes into `state` each sequence's context after its last valid step.
@@ -288,13 +339,29 @@ impl<T: Real> Core<T> {
         mlp::weight_gradients(arch, acts, b, batch.inputs().as_slice(), c, deltas, d_out, grad, n);
     }
 
+    /// Sizes the state's scratch for single steps of this net.
+    ///
+    /// # Errors
+    /// [`Error::Allocation`] if it cannot be had.
+    pub fn prepare_step(&self, state: &mut State<T>) -> Result<()> {
+        state.ensure_scratch(&self.arch)
+    }
+
     /// One step of `state.batch_size()` sequences from inputs `x` (`I × B`): writes the
-    /// outputs into the state and advances its context. Shapes must have been checked.
+    /// outputs into the state and advances its context. Shapes must have been checked and the
+    /// scratch sized by [`prepare_step`](Self::prepare_step).
+    #[inline]
     pub fn step_into(&self, x: &[T], state: &mut State<T>) {
+        self.step_outputs(x, state);
+        self.advance_context(state);
+    }
+
+    /// The activations and outputs of one step into the state's scratch; the context is left
+    /// as it is.
+    pub fn step_outputs(&self, x: &[T], state: &mut State<T>) {
         let arch = &self.arch;
         let p = &self.params;
         let b = state.batch_size();
-        state.ensure_scratch(arch);
         let State { context, acts, output } = state;
         let (one, zero) = (T::one(), T::zero());
         let (h0, nc) = (arch.hidden[0], arch.context());
@@ -303,6 +370,13 @@ impl<T: Real> Core<T> {
         kernels::gemm(one, a0, h0, b, nc, one, &p[arch.w_context()], Op::N, context.as_slice(), Op::N);
         kernels::bias_activation(a0, h0, &p[arch.b_hidden(0)], arch.activations[0]);
         mlp::forward_upper(arch, p, acts, 0, output, 0, b);
+    }
+
+    /// Advances the state's context from the step [`step_outputs`](Self::step_outputs) left
+    /// in its scratch.
+    pub fn advance_context(&self, state: &mut State<T>) {
+        let arch = &self.arch;
+        let State { context, acts, output } = state;
         match arch.source {
             ContextSource::Hidden => context.as_mut_slice().copy_from_slice(&acts[0]),
             ContextSource::Output => kernels::decay_add(context.as_mut_slice(), T::of_f64(arch.mu), output),

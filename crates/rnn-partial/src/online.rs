@@ -10,9 +10,21 @@
 //!   (recorded with the weights of their own step, the usual online approximation).
 //!
 //! [`Backprop::Full`] would need the whole past at every step and is refused. Nothing is
-//! allocated per step: the ring buffers are sized once per call.
+//! allocated per step: the ring buffers (and one copy of the weights) are sized once per call,
+//! fallibly ([`Error::Allocation`] if they cannot be had).
+//!
+//! # Divergence
+//!
+//! As in [`rnn_core::train()`], with a pass in the place of an epoch: if a step's loss or
+//! gradient is NaN or infinite, the optimizer refuses a step whose update would overflow the
+//! weights (its [`Error::NonFinite`]), or a pass ends with a mean loss or weights that are not
+//! finite, training stops with [`Error::Diverged`] naming the pass (counted from 1) and the
+//! offending loss (that of the failing step, or the pass's mean), and the weights are put
+//! back as they were at the start of that pass. Any other error of the optimizer during a
+//! pass restores them too. The optimizer's own state (momenta, step counts) is not restored.
 
 use nalgebra::{DMatrix, DMatrixView};
+use rnn_core::alloc::{checked_size, try_filled};
 use rnn_core::linalg::Op;
 use rnn_core::{Error, Loss, Optimizer, Real, Result, Sequence, error::check_dim};
 use serde::{Deserialize, Serialize};
@@ -122,26 +134,35 @@ impl<T: Real> Core<T> {
         let zero = T::zero();
         let one = T::one();
         let mu = T::of_f64(arch.mu);
-        let mut ring = Ring {
-            x: vec![zero; ni * r],
-            ctx: vec![zero; nc * r],
-            acts: arch.hidden.iter().map(|&h| vec![zero; h * r]).collect(),
-            out: vec![zero; no * r],
-            deltas: arch.hidden.iter().map(|&h| vec![zero; h * r]).collect(),
-            d_out: vec![zero; no * r],
-            g: DMatrix::zeros(no, 1),
-            tmp: arch.hidden.iter().map(|&h| vec![zero; h]).collect(),
-            tmp_out: vec![zero; no],
-            dc: vec![zero; nc],
-            grad: vec![zero; arch.num_params()],
+        // The ring holds r ≤ T steps of every layer: sized from the stream, so fallibly.
+        let ring_of = |what: &str, rows: usize| try_filled(what, checked_size(what, rows, r)?, zero);
+        let per_layer = |what: &str, ring: bool| -> Result<Vec<Vec<T>>> {
+            arch.hidden.iter().map(|&h| if ring { ring_of(what, h) } else { try_filled(what, h, zero) }).collect()
         };
-        let mut context = vec![T::of_f64(arch.initial_context); nc];
+        let mut ring = Ring {
+            x: ring_of("online ring buffer (inputs)", ni)?,
+            ctx: ring_of("online ring buffer (contexts)", nc)?,
+            acts: per_layer("online ring buffer (activations)", true)?,
+            out: ring_of("online ring buffer (outputs)", no)?,
+            deltas: per_layer("online ring buffer (deltas)", true)?,
+            d_out: ring_of("online ring buffer (output deltas)", no)?,
+            g: DMatrix::zeros(no, 1),
+            tmp: per_layer("online deltas of one step", false)?,
+            tmp_out: try_filled("online output deltas of one step", no, zero)?,
+            dc: try_filled("online context gradient", nc, zero)?,
+            grad: try_filled("online gradient", arch.num_params(), zero)?,
+        };
+        // The weights at the start of the pass, put back if the pass fails.
+        let mut pass_start = try_filled("weights at the start of a pass", self.params.len(), zero)?;
+        let mut context = try_filled("online context", nc, T::of_f64(arch.initial_context))?;
         let mut pass_losses = Vec::new();
         let (f0, g_act) = (arch.activations[0], arch.output_activation);
         for pass in 0..options.passes {
+            let epoch = pass + 1;
             if pass > 0 && !options.carry_context {
                 context.fill(T::of_f64(arch.initial_context));
             }
+            pass_start.copy_from_slice(&self.params);
             let mut total = zero;
             for t in 0..steps {
                 let j = t % r;
@@ -198,11 +219,24 @@ impl<T: Real> Core<T> {
                     &mut ring.grad,
                     r,
                 );
-                optimizer.step(&mut self.params, &ring.grad)?;
+                if !lt.is_finite() || ring.grad.iter().any(|g| !g.is_finite()) {
+                    self.params.copy_from_slice(&pass_start);
+                    return Err(Error::Diverged { epoch, loss: lt.as_f64() });
+                }
+                if let Err(e) = optimizer.step(&mut self.params, &ring.grad) {
+                    self.params.copy_from_slice(&pass_start);
+                    // The gradient is finite: a NaN or infinity the optimizer reports is the
+                    // update overflowing the weights, which is divergence too.
+                    return Err(match e {
+                        Error::NonFinite { .. } => Error::Diverged { epoch, loss: lt.as_f64() },
+                        other => other,
+                    });
+                }
             }
             let mean = total / T::of_usize(steps);
-            if !mean.is_finite() {
-                return Err(Error::Diverged { epoch: pass + 1, loss: mean.as_f64() });
+            if !mean.is_finite() || self.params.iter().any(|p| !p.is_finite()) {
+                self.params.copy_from_slice(&pass_start);
+                return Err(Error::Diverged { epoch, loss: mean.as_f64() });
             }
             pass_losses.push(mean);
         }

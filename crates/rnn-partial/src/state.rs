@@ -1,7 +1,8 @@
 //! The recurrent state of a batch of sequences: the context units.
 
 use nalgebra::{DMatrix, DMatrixView};
-use rnn_core::Real;
+use rnn_core::alloc::{checked_size, try_resize};
+use rnn_core::{Real, Result};
 
 use crate::arch::Arch;
 
@@ -71,15 +72,23 @@ impl<T: Real> State<T> {
     }
 
     /// Sizes the scratch space of one step for `arch` (allocates only on first use).
-    pub(crate) fn ensure_scratch(&mut self, arch: &Arch) {
+    ///
+    /// # Errors
+    /// [`Error::Allocation`](rnn_core::Error::Allocation) if it cannot be had (a batch of
+    /// many sequences through wide layers); the scratch may then be partly sized, which the
+    /// next call mends.
+    pub(crate) fn ensure_scratch(&mut self, arch: &Arch) -> Result<()> {
         let b = self.batch_size();
         if self.acts.len() != arch.layers() {
-            self.acts = vec![Vec::new(); arch.layers()];
+            self.acts.clear();
+            self.acts.resize_with(arch.layers(), Vec::new);
         }
         for (a, &h) in self.acts.iter_mut().zip(&arch.hidden) {
-            a.resize(h * b, T::zero());
+            let len = checked_size("hidden activations of one step (state scratch)", h, b)?;
+            try_resize("hidden activations of one step (state scratch)", a, len, T::zero())?;
         }
-        self.output.resize(arch.outputs * b, T::zero());
+        let len = checked_size("outputs of one step (state scratch)", arch.outputs, b)?;
+        try_resize("outputs of one step (state scratch)", &mut self.output, len, T::zero())
     }
 }
 

@@ -42,6 +42,11 @@ const EXPERIMENTS: &[(&str, &str, Experiment)] = &[
     ("hopfield", "Hopfield networks: Hopfield 1982, capacity of the classic and modern rules, digits", hopfield::run),
 ];
 
+/// The names of every experiment, for the usage text.
+pub fn experiment_names() -> Vec<&'static str> {
+    EXPERIMENTS.iter().map(|(name, ..)| *name).collect()
+}
+
 pub fn run(args: &[String]) -> DynResult {
     let mut mode = Mode::Full;
     let mut chosen = Vec::new();
@@ -61,13 +66,18 @@ pub fn run(args: &[String]) -> DynResult {
     if chosen.is_empty() {
         chosen = EXPERIMENTS.iter().collect();
     }
-    let out_dir = project_root().join("target/reproduce");
+    let out_dir = match mode {
+        Mode::Full => project_root().join("target/reproduce"),
+        Mode::Quick => project_root().join("target/reproduce/quick"),
+    };
     std::fs::create_dir_all(&out_dir)?;
     let started = Instant::now();
+    let env = crate::env::describe();
     let mut markdown = format!(
-        "# Reproduction results\n\nRun: `cargo xtask reproduce{}`; {} thread(s).\n\n",
+        "# Reproduction results\n\nRun: `cargo xtask reproduce{}{}`. {}\n\n",
         if mode == Mode::Quick { " --quick" } else { "" },
-        rayon_threads()
+        args.iter().filter(|a| !a.starts_with('-')).map(|a| format!(" {a}")).collect::<String>(),
+        crate::env::markdown_line(&env)
     );
     let mut results = serde_json::Map::new();
     for (name, title, experiment) in chosen {
@@ -93,14 +103,20 @@ pub fn run(args: &[String]) -> DynResult {
     let total = started.elapsed().as_secs_f64();
     markdown.push_str(&format!("Total: {total:.1} s.\n"));
     write(&out_dir, "results.md", &markdown)?;
-    let json = json!({ "mode": if mode == Mode::Quick { "quick" } else { "full" }, "seconds": total, "experiments": results });
+    let json = json!({
+        "mode": if mode == Mode::Quick { "quick" } else { "full" },
+        "environment": env,
+        "seconds": total,
+        "experiments": results,
+    });
     write(&out_dir, "results.json", &serde_json::to_string_pretty(&json)?)?;
     eprintln!("\nxtask reproduce: {total:.1} s; wrote {}/results.md, results.json and plots", out_dir.display());
     Ok(())
 }
 
 fn write(dir: &Path, name: &str, contents: &str) -> DynResult {
-    std::fs::write(dir.join(name), contents).map_err(|e| format!("could not write {}: {e}", dir.join(name).display()).into())
+    std::fs::write(dir.join(name), contents)
+        .map_err(|e| format!("could not write {}: {e}", dir.join(name).display()).into())
 }
 
 fn progress_bar() -> ProgressBar {
@@ -109,10 +125,6 @@ fn progress_bar() -> ProgressBar {
         .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar
-}
-
-fn rayon_threads() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
 /// Mean and (sample) standard deviation.

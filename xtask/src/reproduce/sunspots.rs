@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::{Mode, Section, mean_sd};
 use crate::DynResult;
-use crate::svg::{Series, line_chart};
+use crate::svg::{Options, Series, line_chart_with};
 
 /// Lags, as in Weigend et al. (1990).
 const LAGS: usize = 12;
@@ -26,8 +26,10 @@ const LEARNING_RATE: f64 = 0.002;
 const INIT: f64 = 0.1;
 
 /// The published NMSE figures on (1921–1955, 1956–1979), tagged R in REFERENCE.md.
-const PUBLISHED: [(&str, f64, f64); 2] =
-    [("Weight-elimination MLP 12-8-1 (Weigend et al. 1990)", 0.086, 0.35), ("Threshold AR (Tong & Lim 1980)", 0.097, 0.28)];
+const PUBLISHED: [(&str, f64, f64); 2] = [
+    ("Weight-elimination MLP 12-8-1 (Weigend et al. 1990)", 0.086, 0.35),
+    ("Threshold AR (Tong & Lim 1980)", 0.097, 0.28),
+];
 
 #[derive(Clone, Copy)]
 enum Net {
@@ -66,7 +68,8 @@ pub fn run(mode: Mode, bar: &ProgressBar) -> DynResult<Section> {
     let years = windows.target_labels().to_vec();
     let stream: Sequence<f64> = windows.to_sequence()?;
     let n_train = years.iter().filter(|y| SUNSPOTS_TRAIN.contains(y)).count();
-    let train_seq = Sequence::new(stream.inputs.columns(0, n_train).into_owned(), stream.targets.columns(0, n_train).into_owned())?;
+    let train_seq =
+        Sequence::new(stream.inputs.columns(0, n_train).into_owned(), stream.targets.columns(0, n_train).into_owned())?;
     let truth: Vec<f64> = years.iter().map(|&y| series.get(y).unwrap_or(f64::NAN)).collect();
     let test_idx = |range: &std::ops::RangeInclusive<i64>| -> Vec<usize> {
         years.iter().enumerate().filter(|(_, y)| range.contains(y)).map(|(i, _)| i).collect()
@@ -112,8 +115,11 @@ pub fn run(mode: Mode, bar: &ProgressBar) -> DynResult<Section> {
         let b: Vec<f64> = runs.iter().map(|r| r.nmse[1]).collect();
         let ((ma, sa), (mb, sb)) = (mean_sd(&a), mean_sd(&b));
         md.push_str(&format!("| {} (ours, mean ± sd) | {ma:.3} ± {sa:.3} | {mb:.3} ± {sb:.3} |\n", net.name()));
-        json_models.insert(net.name().to_lowercase(), json!({ "nmse_test1": a, "nmse_test2": b,
-            "mean_test1": ma, "sd_test1": sa, "mean_test2": mb, "sd_test2": sb }));
+        json_models.insert(
+            net.name().to_lowercase(),
+            json!({ "nmse_test1": a, "nmse_test2": b,
+            "mean_test1": ma, "sd_test1": sa, "mean_test2": mb, "sd_test2": sb }),
+        );
     }
     md.push_str(&format!("| Persistence ŷ(t) = y(t−1) | {:.3} | {:.3} |\n", persistence_nmse[0], persistence_nmse[1]));
     for (name, a, b) in PUBLISHED {
@@ -129,8 +135,8 @@ pub fn run(mode: Mode, bar: &ProgressBar) -> DynResult<Section> {
     // Plot: truth, the Elman and Jordan predictions of the first seed, and persistence, 1921–1979.
     let test_years: Vec<usize> = tests.concat();
     let line = |pred: &[f64]| test_years.iter().map(|&i| (years[i] as f64, pred[i])).collect::<Vec<_>>();
-    let svg = line_chart(
-        "Yearly sunspots 1921–1979: one-step forecasts (seed 0)",
+    let svg = line_chart_with(
+        "Yearly sunspots 1921–1979: one-step forecasts of the nets trained from seed 0",
         "year",
         "sunspot number",
         &[
@@ -139,6 +145,13 @@ pub fn run(mode: Mode, bar: &ProgressBar) -> DynResult<Section> {
             Series { label: "Jordan", color: "#1f77b4", points: line(&results[1].1[0].predictions), dashed: false },
             Series { label: "persistence", color: "#999999", points: line(&persistence), dashed: true },
         ],
+        &Options {
+            y_floor: Some(0.0),
+            markers: vec![
+                (*SUNSPOTS_TEST1.start() as f64, "test 1921–1955".into()),
+                (*SUNSPOTS_TEST2.start() as f64, "test 1956–1979".into()),
+            ],
+        },
     );
     let json = json!({
         "lags": LAGS, "hidden": HIDDEN, "epochs": epochs, "seeds": seeds, "variance": variance,
@@ -176,7 +189,7 @@ fn train_and_predict(
                 .seed(seed)
                 .build::<f64>()?;
             train(&mut m, std::slice::from_ref(train_seq), &mut adam, &config, progress)?;
-            let mut state = m.initial_state(1);
+            let mut state = m.initial_state(1)?;
             m.run_sequence(&stream.inputs, &mut state)?
         }
         Net::Jordan => {
@@ -189,7 +202,7 @@ fn train_and_predict(
                 .seed(seed)
                 .build::<f64>()?;
             train(&mut m, std::slice::from_ref(train_seq), &mut adam, &config, progress)?;
-            let mut state = m.initial_state(1);
+            let mut state = m.initial_state(1)?;
             m.run_sequence(&stream.inputs, &mut state)?
         }
     };
@@ -204,7 +217,10 @@ pub fn parallel_seeds<R: Send>(n: u64, f: impl Fn(u64) -> DynResult<R> + Sync) -
             .map(|k| {
                 let f = &f;
                 s.spawn(move || {
-                    (0..n).filter(|seed| seed % threads == k).map(|seed| (seed, f(seed).map_err(|e| e.to_string()))).collect::<Vec<_>>()
+                    (0..n)
+                        .filter(|seed| seed % threads == k)
+                        .map(|seed| (seed, f(seed).map_err(|e| e.to_string())))
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();

@@ -73,7 +73,7 @@ fn error_by_position(hidden: usize, lr: f64, passes: usize, seed: u64) -> DynRes
     net.train_online(&train, &mut sgd, Loss::Mse, &OnlineOptions::new(passes))?;
     // Test on a fresh stream, context carried from its first bit.
     let test = temporal_xor_sequence::<f64>(BITS, 5000 + seed)?;
-    let mut state = net.initial_state(1);
+    let mut state = net.initial_state(1)?;
     let out = net.run_sequence(&test.inputs, &mut state)?;
     let mut sq = [0.0; 3];
     let mut count = [0usize; 3];

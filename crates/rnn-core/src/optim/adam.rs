@@ -1,6 +1,6 @@
 //! Adam: adaptive moment estimation (Kingma & Ba, 2015).
 
-use super::{Optimizer, check_epsilon, check_learning_rate, check_unit_interval, prepare_step};
+use super::{Optimizer, check_epsilon, check_learning_rate, check_unit_interval, check_update, prepare_step};
 use crate::{Real, Result};
 
 /// Adam with bias correction (Kingma & Ba, 2015, Algorithm 1).
@@ -90,21 +90,33 @@ impl<T: Real> Adam<T> {
 
 impl<T: Real> Optimizer<T> for Adam<T> {
     fn step(&mut self, params: &mut [T], grad: &[T]) -> Result<()> {
+        let fresh = self.sized_for.is_none();
         prepare_step(&mut self.sized_for, params, grad, &mut [&mut self.m, &mut self.v])?;
-        self.t += 1;
+        let t = self.t.saturating_add(1);
         let (b1, b2, eps, lr) = (self.beta1, self.beta2, self.epsilon, self.lr);
         // Bias corrections in f64: β^t for large t underflows gracefully to 0 there.
-        let t = self.t as f64;
-        let c1 = T::of_f64(1.0 - b1.as_f64().powf(t));
-        let c2 = T::of_f64(1.0 - b2.as_f64().powf(t));
+        let c1 = T::of_f64(1.0 - b1.as_f64().powf(t as f64));
+        let c2 = T::of_f64(1.0 - b2.as_f64().powf(t as f64));
         let (one_b1, one_b2) = (T::one() - b1, T::one() - b2);
-        for (((p, &g), m), v) in params.iter_mut().zip(grad).zip(&mut self.m).zip(&mut self.v) {
-            *m = b1 * *m + one_b1 * g;
-            *v = b2 * *v + one_b2 * g * g;
-            let m_hat = *m / c1;
-            let v_hat = *v / c2;
-            *p -= lr * m_hat / (v_hat.sqrt() + eps);
+        let update = |p: T, g: T, m: T, v: T| {
+            let m = b1 * m + one_b1 * g;
+            let v = b2 * v + one_b2 * g * g;
+            let m_hat = m / c1;
+            let v_hat = v / c2;
+            [p - lr * m_hat / (v_hat.sqrt() + eps), m, v]
+        };
+        let (ms, vs) = (&self.m, &self.v);
+        let what = ["parameter", "Adam first-moment estimate", "Adam second-moment estimate"];
+        if let Err(e) = check_update(params.len(), what, |i| update(params[i], grad[i], ms[i], vs[i])) {
+            if fresh {
+                self.reset();
+            }
+            return Err(e);
         }
+        for (((p, &g), m), v) in params.iter_mut().zip(grad).zip(&mut self.m).zip(&mut self.v) {
+            [*p, *m, *v] = update(*p, g, *m, *v);
+        }
+        self.t = t;
         Ok(())
     }
 
@@ -112,8 +124,9 @@ impl<T: Real> Optimizer<T> for Adam<T> {
         self.lr
     }
 
-    fn set_learning_rate(&mut self, lr: T) {
-        self.lr = lr;
+    fn set_learning_rate(&mut self, lr: T) -> Result<()> {
+        self.lr = check_learning_rate(lr)?;
+        Ok(())
     }
 
     fn reset(&mut self) {

@@ -10,7 +10,9 @@
 //! - [`LearningRate`]: a learning-rate schedule over epochs.
 //!
 //! Every optimizer sizes its state on the first [`step`](Optimizer::step) and rejects a later
-//! step with another length; a NaN or infinite gradient is rejected before any parameter moves.
+//! step with another length; a NaN or infinite gradient is rejected before any parameter moves,
+//! and so is a step whose result would not be finite (a finite but huge learning rate or
+//! gradient that overflows): the parameters and the optimizer's state stay as they were.
 //!
 //! ```
 //! use rnn_core::{Optimizer, optim::Adam};
@@ -51,15 +53,20 @@ pub trait Optimizer<T: Real> {
     /// # Errors
     /// [`Error::DimensionMismatch`] if `grad` and `params`
     /// differ in length or differ from the length the optimizer's state was sized for;
-    /// [`Error::NonFinite`] for a NaN or infinite gradient (the
-    /// parameters are unchanged then).
+    /// [`Error::NonFinite`] for a NaN or infinite gradient, or when the update would make a
+    /// parameter (or the optimizer's state) NaN or infinite. In every error case the parameters
+    /// and the optimizer's state are unchanged.
     fn step(&mut self, params: &mut [T], grad: &[T]) -> Result<()>;
 
     /// The current learning rate η.
     fn learning_rate(&self) -> T;
 
     /// Sets the learning rate η (used by schedules).
-    fn set_learning_rate(&mut self, lr: T);
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] unless `lr` is finite and positive, as in the constructors;
+    /// the learning rate is unchanged then.
+    fn set_learning_rate(&mut self, lr: T) -> Result<()>;
 
     /// Forgets all state (momenta, moment estimates, step count).
     fn reset(&mut self);
@@ -86,6 +93,26 @@ fn prepare_step<T: Real>(
             buffer.resize(params.len(), T::zero());
         }
         *sized_for = Some(params.len());
+    }
+    Ok(())
+}
+
+/// Checks that the update of every element is finite before any is applied.
+///
+/// `update(i)` computes the new values of element `i` (parameter first, then any state) without
+/// storing them; the first non-finite one gives [`Error::NonFinite`] naming the parameter index.
+/// Optimizers call this, then apply the same (deterministic) update: a rejected step changes
+/// nothing, at the cost of computing the update twice and without any allocation.
+fn check_update<T: Real, const K: usize>(n: usize, what: [&str; K], update: impl Fn(usize) -> [T; K]) -> Result<()> {
+    for i in 0..n {
+        let values = update(i);
+        if let Some(k) = values.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFinite {
+                what: format!("{} after the optimizer step (the update overflows)", what[k]),
+                index: i,
+                value: values[k].as_f64(),
+            });
+        }
     }
     Ok(())
 }
@@ -180,9 +207,80 @@ mod tests {
     #[test]
     fn learning_rate_can_be_read_and_set() {
         for mut opt in every_optimizer() {
-            opt.set_learning_rate(0.25);
+            opt.set_learning_rate(0.25).unwrap();
             assert_eq!(opt.learning_rate(), 0.25);
         }
+    }
+
+    #[test]
+    fn set_learning_rate_refuses_what_the_constructors_refuse() {
+        for (k, mut opt) in every_optimizer().into_iter().enumerate() {
+            let lr = opt.learning_rate();
+            for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.0, 0.0, -0.0] {
+                match opt.set_learning_rate(bad) {
+                    Err(Error::InvalidConfig { name, .. }) => assert!(name.contains("learning rate"), "{name}"),
+                    other => panic!("optimizer {k}: set_learning_rate({bad}) gave {other:?}"),
+                }
+                assert_eq!(opt.learning_rate(), lr, "optimizer {k}: a refused rate was kept");
+            }
+            let mut p = [1.0, 2.0];
+            opt.step(&mut p, &[0.5, -0.5]).unwrap();
+            assert!(p.iter().all(|x| x.is_finite()), "optimizer {k}: {p:?}");
+        }
+    }
+
+    #[test]
+    fn an_overflowing_step_is_refused_and_changes_nothing() {
+        // A finite learning rate and gradient whose product overflows.
+        for (k, mut opt) in every_optimizer().into_iter().enumerate() {
+            opt.set_learning_rate(1e308).unwrap();
+            let mut p = [1.0, 2.0];
+            // A first good step sizes the state; the second overflows.
+            let first = opt.step(&mut p, &[1e-300, 0.0]);
+            let before = p;
+            let err = match first {
+                Ok(()) => opt.step(&mut p, &[10.0, 1e300]).unwrap_err(),
+                Err(e) => e,
+            };
+            assert!(matches!(err, Error::NonFinite { .. }), "optimizer {k}: {err:?}");
+            assert_eq!(p, before, "optimizer {k} moved on a refused step");
+        }
+        let mut sgd = Sgd::new(1e308).unwrap();
+        let mut p = [1.0f64];
+        match sgd.step(&mut p, &[10.0]) {
+            Err(Error::NonFinite { index: 0, value, .. }) => assert_eq!(value, f64::NEG_INFINITY),
+            other => panic!("expected NonFinite, got {other:?}"),
+        }
+        assert_eq!(p, [1.0]);
+    }
+
+    #[test]
+    fn a_refused_step_leaves_the_state_as_it_was() {
+        let twins = || {
+            vec![
+                Box::new(Sgd::new(10.0).unwrap().with_momentum(0.9).unwrap()) as Box<dyn Optimizer<f64>>,
+                Box::new(Adam::new(0.1).unwrap()),
+                Box::new(RmsProp::new(0.1).unwrap().with_momentum(0.5).unwrap()),
+            ]
+        };
+        for (k, (mut a, mut b)) in twins().into_iter().zip(twins()).enumerate() {
+            let (mut pa, mut pb) = ([1.0, 2.0], [1.0, 2.0]);
+            a.step(&mut pa, &[0.5, -0.25]).unwrap();
+            b.step(&mut pb, &[0.5, -0.25]).unwrap();
+            // `a` is asked for a step that overflows (η·v for SGD, g² for the others).
+            assert!(matches!(a.step(&mut pa, &[1e308, 0.0]), Err(Error::NonFinite { .. })), "optimizer {k}");
+            assert_eq!(pa, pb, "optimizer {k}");
+            a.step(&mut pa, &[0.125, 0.5]).unwrap();
+            b.step(&mut pb, &[0.125, 0.5]).unwrap();
+            assert_eq!(pa, pb, "optimizer {k}: the refused step left a trace in the state");
+        }
+        // A refused first step leaves a fresh optimizer: it may then be sized for another length.
+        let mut sgd = Sgd::new(1e308).unwrap();
+        assert!(sgd.step(&mut [1.0, 1.0], &[10.0, 10.0]).is_err());
+        sgd.set_learning_rate(0.5).unwrap();
+        let mut q = [1.0];
+        sgd.step(&mut q, &[1.0]).unwrap();
+        assert_eq!(q, [0.5]);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! RMSprop: gradients scaled by a running root mean square (Tieleman & Hinton, 2012).
 
-use super::{Optimizer, check_epsilon, check_learning_rate, check_unit_interval, prepare_step};
+use super::{Optimizer, check_epsilon, check_learning_rate, check_unit_interval, check_update, prepare_step};
 use crate::{Real, Result};
 
 /// RMSprop (Tieleman & Hinton, 2012, lecture 6.5), with optional momentum μ:
@@ -90,29 +90,48 @@ impl<T: Real> Optimizer<T> for RmsProp<T> {
     fn step(&mut self, params: &mut [T], grad: &[T]) -> Result<()> {
         let (lr, rho, eps, mu) = (self.lr, self.rho, self.epsilon, self.momentum);
         let one_rho = T::one() - rho;
-        if mu == T::zero() {
+        let fresh = self.sized_for.is_none();
+        let checked = if mu == T::zero() {
             prepare_step(&mut self.sized_for, params, grad, &mut [&mut self.mean_square])?;
-            for ((p, &g), v) in params.iter_mut().zip(grad).zip(&mut self.mean_square) {
-                *v = rho * *v + one_rho * g * g;
-                *p -= lr * g / (v.sqrt() + eps);
-            }
+            let update = |p: T, g: T, v: T| {
+                let v = rho * v + one_rho * g * g;
+                [p - lr * g / (v.sqrt() + eps), v]
+            };
+            let vs = &self.mean_square;
+            let what = ["parameter", "RMSprop mean square"];
+            check_update(params.len(), what, |i| update(params[i], grad[i], vs[i])).map(|()| {
+                for ((p, &g), v) in params.iter_mut().zip(grad).zip(&mut self.mean_square) {
+                    [*p, *v] = update(*p, g, *v);
+                }
+            })
         } else {
             prepare_step(&mut self.sized_for, params, grad, &mut [&mut self.mean_square, &mut self.buffer])?;
-            for (((p, &g), v), b) in params.iter_mut().zip(grad).zip(&mut self.mean_square).zip(&mut self.buffer) {
-                *v = rho * *v + one_rho * g * g;
-                *b = mu * *b + g / (v.sqrt() + eps);
-                *p -= lr * *b;
-            }
+            let update = |p: T, g: T, v: T, b: T| {
+                let v = rho * v + one_rho * g * g;
+                let b = mu * b + g / (v.sqrt() + eps);
+                [p - lr * b, v, b]
+            };
+            let (vs, bs) = (&self.mean_square, &self.buffer);
+            let what = ["parameter", "RMSprop mean square", "RMSprop momentum buffer"];
+            check_update(params.len(), what, |i| update(params[i], grad[i], vs[i], bs[i])).map(|()| {
+                for (((p, &g), v), b) in params.iter_mut().zip(grad).zip(&mut self.mean_square).zip(&mut self.buffer) {
+                    [*p, *v, *b] = update(*p, g, *v, *b);
+                }
+            })
+        };
+        if checked.is_err() && fresh {
+            self.reset();
         }
-        Ok(())
+        checked
     }
 
     fn learning_rate(&self) -> T {
         self.lr
     }
 
-    fn set_learning_rate(&mut self, lr: T) {
-        self.lr = lr;
+    fn set_learning_rate(&mut self, lr: T) -> Result<()> {
+        self.lr = check_learning_rate(lr)?;
+        Ok(())
     }
 
     fn reset(&mut self) {

@@ -1,6 +1,6 @@
 //! Stochastic gradient descent with optional classical or Nesterov momentum.
 
-use super::{Optimizer, check_learning_rate, check_unit_interval, prepare_step};
+use super::{Optimizer, check_learning_rate, check_unit_interval, check_update, prepare_step};
 use crate::{Real, Result};
 
 /// Stochastic gradient descent, θ ← θ − η g, with optional momentum μ.
@@ -75,16 +75,39 @@ impl<T: Real> Sgd<T> {
 
 impl<T: Real> Optimizer<T> for Sgd<T> {
     fn step(&mut self, params: &mut [T], grad: &[T]) -> Result<()> {
-        let (lr, mu) = (self.lr, self.momentum);
+        let (lr, mu, nesterov) = (self.lr, self.momentum, self.nesterov);
+        let fresh = self.sized_for.is_none();
         if mu == T::zero() {
             prepare_step(&mut self.sized_for, params, grad, &mut [])?;
+            let update = |i: usize| [params[i] - lr * grad[i]];
+            if let Err(e) = check_update(params.len(), ["parameter"], update) {
+                if fresh {
+                    self.reset();
+                }
+                return Err(e);
+            }
             params.iter_mut().zip(grad).for_each(|(p, &g)| *p -= lr * g);
             return Ok(());
         }
         prepare_step(&mut self.sized_for, params, grad, &mut [&mut self.velocity])?;
+        // v ← μ v + g, θ ← θ − η (Nesterov: g + μ v, classical: v).
+        let update = |p: T, g: T, v: T| {
+            let v = mu * v + g;
+            (p - lr * if nesterov { g + mu * v } else { v }, v)
+        };
+        let velocity = &self.velocity;
+        let checked = check_update(params.len(), ["parameter", "SGD velocity"], |i| {
+            let (p, v) = update(params[i], grad[i], velocity[i]);
+            [p, v]
+        });
+        if let Err(e) = checked {
+            if fresh {
+                self.reset();
+            }
+            return Err(e);
+        }
         for ((p, &g), v) in params.iter_mut().zip(grad).zip(&mut self.velocity) {
-            *v = mu * *v + g;
-            *p -= lr * if self.nesterov { g + mu * *v } else { *v };
+            (*p, *v) = update(*p, g, *v);
         }
         Ok(())
     }
@@ -93,8 +116,9 @@ impl<T: Real> Optimizer<T> for Sgd<T> {
         self.lr
     }
 
-    fn set_learning_rate(&mut self, lr: T) {
-        self.lr = lr;
+    fn set_learning_rate(&mut self, lr: T) -> Result<()> {
+        self.lr = check_learning_rate(lr)?;
+        Ok(())
     }
 
     fn reset(&mut self) {

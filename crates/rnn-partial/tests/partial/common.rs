@@ -7,7 +7,7 @@ use rnn_partial::{Backprop, Elman, ElmanConfig, Jordan, JordanConfig, State};
 
 /// What the tests need from either kind of net; forwards to the inherent methods.
 pub trait Net: Differentiable<f64> + Clone {
-    fn initial_state(&self, batch: usize) -> State<f64>;
+    fn initial_state(&self, batch: usize) -> Result<State<f64>>;
     fn step(&self, x: &DMatrix<f64>, state: &mut State<f64>) -> Result<DMatrix<f64>>;
     fn forward_from(&mut self, batch: &SeqBatch<f64>, state: &mut State<f64>) -> Result<DMatrix<f64>>;
     fn set_backprop(&mut self, backprop: Backprop);
@@ -16,7 +16,7 @@ pub trait Net: Differentiable<f64> + Clone {
 macro_rules! impl_net {
     ($t:ty) => {
         impl Net for $t {
-            fn initial_state(&self, batch: usize) -> State<f64> {
+            fn initial_state(&self, batch: usize) -> Result<State<f64>> {
                 <$t>::initial_state(self, batch)
             }
             fn step(&self, x: &DMatrix<f64>, state: &mut State<f64>) -> Result<DMatrix<f64>> {
@@ -114,7 +114,7 @@ pub fn max_relative_error(a: &[f64], b: &[f64]) -> (f64, usize) {
 
 /// The contexts c(t) that a forward pass from the initial state reads at each step, `C × B`.
 pub fn recorded_contexts<N: Net>(net: &N, batch: &SeqBatch<f64>) -> Vec<DMatrix<f64>> {
-    let mut state = net.initial_state(batch.batch_size());
+    let mut state = net.initial_state(batch.batch_size()).unwrap();
     let mut out = Vec::new();
     for t in 0..batch.steps() {
         out.push(state.context().clone());

@@ -28,7 +28,7 @@ fn wrong_input_width() {
     dim_error(net.forward(&batch).unwrap_err(), "input width", 3, 2);
     let mut grad = vec![0.0; rnn_core::Parameters::num_params(&net)];
     dim_error(net.loss_and_gradient(&batch, Loss::Mse, &mut grad).unwrap_err(), "input width", 3, 2);
-    let mut state = net.initial_state(1);
+    let mut state = net.initial_state(1).unwrap();
     dim_error(net.step(&DMatrix::zeros(2, 1), &mut state).unwrap_err(), "input width", 3, 2);
     dim_error(net.step(&DMatrix::zeros(3, 2), &mut state).unwrap_err(), "batch size", 1, 2);
 }
@@ -51,13 +51,13 @@ fn wrong_target_width() {
 #[test]
 fn empty_sequence() {
     let mut net = ElmanConfig::new(2, &[3], 1).build::<f64>().unwrap();
-    let mut state = net.initial_state(1);
+    let mut state = net.initial_state(1).unwrap();
     assert!(matches!(net.run_sequence(&DMatrix::zeros(2, 0), &mut state), Err(Error::Empty { .. })));
     // A stream built by hand, bypassing Sequence::new.
     let stream = Sequence { inputs: DMatrix::zeros(2, 0), targets: DMatrix::zeros(1, 0) };
     let e = net.train_online(&stream, &mut Sgd::new(0.1).unwrap(), Loss::Mse, &OnlineOptions::new(1)).unwrap_err();
     assert!(matches!(e, Error::Empty { .. }), "{e:?}");
-    let mut empty = net.initial_state(0);
+    let mut empty = net.initial_state(0).unwrap();
     assert!(matches!(net.step(&DMatrix::zeros(2, 0), &mut empty), Err(Error::Empty { .. })));
 }
 
@@ -97,9 +97,9 @@ fn bad_configurations() {
 #[test]
 fn huge_horizons_and_truncations() {
     let net = JordanConfig::new(1, &[2], 1).build::<f64>().unwrap();
-    let mut state = net.initial_state(3);
+    let mut state = net.initial_state(3).unwrap();
     config_error(net.forecast(&mut state, &DMatrix::zeros(1, 3), usize::MAX / 2), "horizon");
-    let mut one = net.initial_state(1);
+    let mut one = net.initial_state(1).unwrap();
     config_error(net.forecast_window(&mut one, &[0.5], usize::MAX), "horizon");
     config_error(net.forecast_series(&[0.5, 0.2], usize::MAX), "horizon");
     // A truncation longer than the stream is the whole stream.
@@ -124,13 +124,13 @@ fn wrong_gradient_length_and_state_shapes() {
         n,
         n - 1,
     );
-    let mut wrong_batch = net.initial_state(3);
+    let mut wrong_batch = net.initial_state(3).unwrap();
     dim_error(net.forward_from(&batch, &mut wrong_batch).unwrap_err(), "batch size", 2, 3);
     let mut wrong_units = State::from_context(DMatrix::zeros(5, 2));
     dim_error(net.forward_from(&batch, &mut wrong_units).unwrap_err(), "context units", 3, 5);
     let mut nan = State::from_context(DMatrix::from_element(3, 2, f64::NAN));
     assert!(matches!(net.forward_from(&batch, &mut nan), Err(Error::NonFinite { .. })));
-    let mut state = net.initial_state(1);
+    let mut state = net.initial_state(1).unwrap();
     let x = DMatrix::from_element(2, 1, f64::INFINITY);
     assert!(matches!(net.step(&x, &mut state), Err(Error::NonFinite { .. })));
 }
@@ -138,15 +138,15 @@ fn wrong_gradient_length_and_state_shapes() {
 #[test]
 fn forecasts_that_do_not_fit_the_net() {
     let net = ElmanConfig::new(2, &[3], 1).build::<f64>().unwrap();
-    let mut state = net.initial_state(1);
+    let mut state = net.initial_state(1).unwrap();
     config_error(net.forecast(&mut state, &DMatrix::zeros(2, 1), 3), "free-running");
     dim_error(net.forecast_window(&mut state, &[1.0], 3).unwrap_err(), "window length", 2, 1);
-    let mut two = net.initial_state(2);
+    let mut two = net.initial_state(2).unwrap();
     dim_error(net.forecast_window(&mut two, &[1.0, 2.0], 3).unwrap_err(), "batch size", 1, 2);
     assert!(matches!(net.forecast_series(&[1.0], 3), Err(Error::NotEnoughData { .. })));
     assert!(matches!(net.forecast_window(&mut state, &[1.0, f64::NAN], 3), Err(Error::NonFinite { .. })));
     let wide = ElmanConfig::new(2, &[3], 2).build::<f64>().unwrap();
-    let mut state = wide.initial_state(1);
+    let mut state = wide.initial_state(1).unwrap();
     config_error(wide.forecast_window(&mut state, &[1.0, 2.0], 3), "windowed");
     config_error(wide.forecast_series(&[1.0, 2.0, 3.0], 3), "windowed");
 }

@@ -35,7 +35,7 @@ fn three_steps_by_hand() {
     // The whole sequence at once.
     let x = DMatrix::from_row_slice(1, 3, &[1.0, 0.0, -1.0]);
     let batch = SeqBatch::new(x.clone(), None, 3, 1).unwrap();
-    let mut state = net.initial_state(1);
+    let mut state = net.initial_state(1).unwrap();
     let y = net.forward_from(&batch, &mut state).unwrap();
     for (t, &e) in expected_y.iter().enumerate() {
         assert!(close(y[(0, t)], e), "y({t}) = {}, expected {e}", y[(0, t)]);
@@ -44,7 +44,7 @@ fn three_steps_by_hand() {
 
     // Step by step, checking the context before each step.
     let expected_c = [1.0, 3.6, 5.5, 6.35];
-    let mut state = net.initial_state(1);
+    let mut state = net.initial_state(1).unwrap();
     for t in 0..3 {
         assert!(close(state.context()[(0, 0)], expected_c[t]), "c({t}) = {}", state.context()[(0, 0)]);
         let y = net.step(&DMatrix::from_element(1, 1, x[(0, t)]), &mut state).unwrap();

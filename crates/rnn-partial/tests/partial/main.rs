@@ -4,6 +4,7 @@ mod common;
 mod errors;
 mod gradients;
 mod jordan_recurrence;
+mod limits;
 mod online;
 mod persistence;
 mod sequences;

@@ -21,7 +21,9 @@ impl Optimizer<f64> for Recorder {
     fn learning_rate(&self) -> f64 {
         0.0
     }
-    fn set_learning_rate(&mut self, _lr: f64) {}
+    fn set_learning_rate(&mut self, _lr: f64) -> Result<()> {
+        Ok(())
+    }
     fn reset(&mut self) {
         self.grads.clear();
     }

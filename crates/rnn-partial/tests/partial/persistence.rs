@@ -24,7 +24,7 @@ fn save_then_load_gives_identical_predictions() {
     assert_eq!(back.config(), e.config());
     assert_eq!(back.forward(&data32).unwrap(), e.forward(&data32).unwrap());
     let x = DMatrix::from_element(2, 1, 0.25f32);
-    let (mut s1, mut s2) = (e.initial_state(1), back.initial_state(1));
+    let (mut s1, mut s2) = (e.initial_state(1).unwrap(), back.initial_state(1).unwrap());
     assert_eq!(e.step(&x, &mut s1).unwrap(), back.step(&x, &mut s2).unwrap());
     // The file holds an Elman net of f32: not a Jordan net, not f64.
     assert!(matches!(load::<Jordan<f32>>(&path), Err(Error::WrongModelKind { .. })));

@@ -18,11 +18,11 @@ fn batch_equals_each_sequence<N: Net>(mut net: N) {
     let seqs: Vec<Sequence<f64>> = lengths.iter().enumerate().map(|(b, &l)| sequence(3, 2, l, 50 + b)).collect();
     let refs: Vec<&Sequence<f64>> = seqs.iter().collect();
     let together = SeqBatch::from_sequences(&refs).unwrap();
-    let mut state = net.initial_state(3);
+    let mut state = net.initial_state(3).unwrap();
     let y = net.forward_from(&together, &mut state).unwrap();
     for (b, s) in seqs.iter().enumerate() {
         let alone = SeqBatch::from_sequences(&[s]).unwrap();
-        let mut own = net.initial_state(1);
+        let mut own = net.initial_state(1).unwrap();
         let ya = net.forward_from(&alone, &mut own).unwrap();
         for t in 0..s.len() {
             assert!((y.column(t * 3 + b) - ya.column(t)).abs().max() < 1e-13, "sequence {b}, step {t}");
@@ -46,16 +46,16 @@ fn continuation<N: Net>(mut net: N) {
     let x = whole.inputs();
     let first = SeqBatch::new(x.columns(0, 10).into_owned(), None, 5, 2).unwrap();
     let rest = SeqBatch::new(x.columns(10, 8).into_owned(), None, 4, 2).unwrap();
-    let mut s1 = net.initial_state(2);
+    let mut s1 = net.initial_state(2).unwrap();
     let y = net.forward_from(&whole, &mut s1).unwrap();
-    let mut s2 = net.initial_state(2);
+    let mut s2 = net.initial_state(2).unwrap();
     let a = net.forward_from(&first, &mut s2).unwrap();
     let b = net.forward_from(&rest, &mut s2).unwrap();
     assert!(max_abs_diff(&y.columns(0, 10).into_owned(), &a) < 1e-13);
     assert!(max_abs_diff(&y.columns(10, 8).into_owned(), &b) < 1e-13);
     assert!(max_abs_diff(s1.context(), s2.context()) < 1e-13);
     // One step at a time.
-    let mut s3 = net.initial_state(2);
+    let mut s3 = net.initial_state(2).unwrap();
     for t in 0..9 {
         let yt = net.step(&whole.input_step(t).into_owned(), &mut s3).unwrap();
         assert!(max_abs_diff(&yt, &y.columns(2 * t, 2).into_owned()) < 1e-13, "step {t}");
@@ -73,12 +73,12 @@ fn stateful_continuation_across_calls() {
 #[test]
 fn reset_and_initial_state() {
     let net = ElmanConfig::new(1, &[3], 1).initial_context(0.5).build::<f64>().unwrap();
-    let mut state = net.initial_state(2);
+    let mut state = net.initial_state(2).unwrap();
     assert!(state.context().iter().all(|&c| c == 0.5));
     net.step(&DMatrix::from_element(1, 2, 1.0), &mut state).unwrap();
     assert!(state.context().iter().any(|&c| c != 0.5));
     net.reset_state(&mut state);
-    assert_eq!(state, net.initial_state(2));
+    assert_eq!(state, net.initial_state(2).unwrap());
 }
 
 #[test]
@@ -91,12 +91,12 @@ fn gradient_from_a_state_continues_the_sequence() {
         SeqBatch::new(x.columns(c0, n).into_owned(), Some(d.columns(c0, n).into_owned()), n, 1).unwrap()
     };
     let mut grad = vec![0.0; net.num_params()];
-    let mut state = net.initial_state(1);
+    let mut state = net.initial_state(1).unwrap();
     let l1 = net.loss_and_gradient_from(&chunk(0, 5), &mut state, Loss::Mse, &mut grad).unwrap();
     let l2 = net.loss_and_gradient_from(&chunk(5, 3), &mut state, Loss::Mse, &mut grad).unwrap();
     let total = net.loss(&whole, Loss::Mse).unwrap();
     assert!(((5.0 * l1 + 3.0 * l2) / 8.0 - total).abs() < 1e-13);
-    let mut s = net.initial_state(1);
+    let mut s = net.initial_state(1).unwrap();
     net.forward_from(&whole, &mut s).unwrap();
     assert!(max_abs_diff(s.context(), state.context()) < 1e-13);
 }
@@ -106,10 +106,10 @@ fn free_running_forecasts() {
     // I = O: the output becomes the next input.
     let net = jordan(2, 2, 90);
     let first = DMatrix::from_column_slice(2, 2, &[0.1, -0.2, 0.3, 0.4]);
-    let mut state = net.initial_state(2);
+    let mut state = net.initial_state(2).unwrap();
     let free = net.forecast(&mut state, &first, 4).unwrap();
     assert_eq!(free.shape(), (2, 8));
-    let mut by_hand = net.initial_state(2);
+    let mut by_hand = net.initial_state(2).unwrap();
     let mut x = first.clone();
     for h in 0..4 {
         x = net.step(&x, &mut by_hand).unwrap();
@@ -121,7 +121,7 @@ fn free_running_forecasts() {
     let net = ElmanConfig::new(3, &[6], 1).seed(91).build::<f64>().unwrap();
     let series: Vec<f64> = (0..12).map(|t| (t as f64 * 0.5).cos()).collect();
     let forecast = net.forecast_series(&series, 5).unwrap();
-    let mut s = net.initial_state(1);
+    let mut s = net.initial_state(1).unwrap();
     let mut values = series.clone();
     for end in 3..series.len() {
         net.step(&DMatrix::from_column_slice(3, 1, &values[end - 3..end]), &mut s).unwrap();
@@ -133,7 +133,7 @@ fn free_running_forecasts() {
         values.push(y[(0, 0)]);
     }
     // forecast_window from a warmed-up state gives the same values.
-    let mut warm = net.initial_state(1);
+    let mut warm = net.initial_state(1).unwrap();
     for end in 3..series.len() {
         net.step(&DMatrix::from_column_slice(3, 1, &series[end - 3..end]), &mut warm).unwrap();
     }

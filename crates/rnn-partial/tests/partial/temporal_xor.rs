@@ -7,7 +7,7 @@ use rnn_partial::{Backprop, ElmanConfig, Init, OnlineOptions};
 
 /// Mean squared error of each step's prediction, grouped by step mod 3.
 fn error_by_phase(net: &mut rnn_partial::Elman<f64>, stream: &rnn_core::Sequence<f64>) -> [f64; 3] {
-    let mut state = net.initial_state(1);
+    let mut state = net.initial_state(1).unwrap();
     let y = net.run_sequence(&stream.inputs, &mut state).unwrap();
     let (mut sum, mut count) = ([0.0; 3], [0.0; 3]);
     for t in 0..stream.len() {
