@@ -36,10 +36,10 @@ pub fn line_chart_with(title: &str, x_label: &str, y_label: &str, series: &[Seri
         y0 = y0.min(y);
         y1 = y1.max(y);
     }
-    if !(x0 < x1) {
+    if x0.partial_cmp(&x1) != Some(std::cmp::Ordering::Less) {
         (x0, x1) = (if x0.is_finite() { x0 } else { 0.0 }, if x0.is_finite() { x0 + 1.0 } else { 1.0 });
     }
-    if !(y0 < y1) {
+    if y0.partial_cmp(&y1) != Some(std::cmp::Ordering::Less) {
         (y0, y1) = (if y0.is_finite() { y0 } else { 0.0 }, if y0.is_finite() { y0 + 1.0 } else { 1.0 });
     }
     let (x_ticks, x_step) = nice_ticks(x0, x1);

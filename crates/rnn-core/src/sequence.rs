@@ -83,6 +83,62 @@ impl<T: Real> Sequence<T> {
         self.inputs.ncols()
     }
 
+    /// Splits the sequence at step `t`: steps `0..t` and `t..len`, e.g. a training stream and
+    /// the validation stream that follows it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] unless `0 < t < len` (both parts must hold a step).
+    ///
+    /// ```
+    /// use nalgebra::DMatrix;
+    /// use rnn_core::Sequence;
+    /// let s = Sequence::new(DMatrix::from_fn(1, 5, |_, t| t as f64), DMatrix::zeros(1, 5)).unwrap();
+    /// let (head, tail) = s.split_at(3).unwrap();
+    /// assert_eq!((head.len(), tail.len()), (3, 2));
+    /// assert_eq!(tail.inputs[(0, 0)], 3.0);
+    /// assert!(s.split_at(5).is_err());
+    /// ```
+    pub fn split_at(&self, t: usize) -> Result<(Self, Self)> {
+        if t == 0 || t >= self.len() {
+            return Err(Error::config("split step", format!("a step in 1..{}", self.len()), t));
+        }
+        let n = self.len() - t;
+        let head =
+            Self { inputs: self.inputs.columns(0, t).into_owned(), targets: self.targets.columns(0, t).into_owned() };
+        let tail =
+            Self { inputs: self.inputs.columns(t, n).into_owned(), targets: self.targets.columns(t, n).into_owned() };
+        Ok((head, tail))
+    }
+
+    /// Consecutive pieces of at most `len` steps (the last may be shorter), for mini-batches of
+    /// one long stream.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for `len == 0`.
+    ///
+    /// ```
+    /// use nalgebra::DMatrix;
+    /// use rnn_core::Sequence;
+    /// let s = Sequence::new(DMatrix::<f64>::zeros(1, 7), DMatrix::zeros(1, 7)).unwrap();
+    /// let pieces = s.chunks(3).unwrap();
+    /// assert_eq!(pieces.iter().map(|p| p.len()).collect::<Vec<_>>(), [3, 3, 1]);
+    /// ```
+    pub fn chunks(&self, len: usize) -> Result<Vec<Self>> {
+        if len == 0 {
+            return Err(Error::config("chunk length", "at least 1", len));
+        }
+        Ok((0..self.len())
+            .step_by(len)
+            .map(|start| {
+                let n = len.min(self.len() - start);
+                Self {
+                    inputs: self.inputs.columns(start, n).into_owned(),
+                    targets: self.targets.columns(start, n).into_owned(),
+                }
+            })
+            .collect())
+    }
+
     /// Whether the sequence has no step (never true for a sequence built by [`Sequence::new`]).
     pub fn is_empty(&self) -> bool {
         self.len() == 0

@@ -68,8 +68,7 @@ pub fn run(mode: Mode, bar: &ProgressBar) -> DynResult<Section> {
     let years = windows.target_labels().to_vec();
     let stream: Sequence<f64> = windows.to_sequence()?;
     let n_train = years.iter().filter(|y| SUNSPOTS_TRAIN.contains(y)).count();
-    let train_seq =
-        Sequence::new(stream.inputs.columns(0, n_train).into_owned(), stream.targets.columns(0, n_train).into_owned())?;
+    let (train_seq, _) = stream.split_at(n_train)?;
     let truth: Vec<f64> = years.iter().map(|&y| series.get(y).unwrap_or(f64::NAN)).collect();
     let test_idx = |range: &std::ops::RangeInclusive<i64>| -> Vec<usize> {
         years.iter().enumerate().filter(|(_, y)| range.contains(y)).map(|(i, _)| i).collect()
