@@ -2,8 +2,7 @@
 //! 1700–1920, test one step ahead on 1921–1955 and 1956–1979, 12 lags in, NMSE out.
 
 use indicatif::ProgressBar;
-use nalgebra::DMatrix;
-use rnn_core::{Activation, Adam, Loss, Sequence, TrainConfig, train};
+use rnn_core::{Activation, Adam, Differentiable, Loss, SeqBatch, Sequence, TrainConfig, train};
 use rnn_data::datasets::{SUNSPOTS_CLASSIC, SUNSPOTS_TEST1, SUNSPOTS_TEST2, SUNSPOTS_TRAIN};
 use rnn_data::{MinMaxScaler, Scaler, WindowSpec, Windows, metrics};
 use rnn_partial::{Backprop, ElmanConfig, Init, JordanConfig};
@@ -178,21 +177,19 @@ fn train_and_predict(
         bar.inc(1);
         rnn_core::Control::Continue
     };
-    let outputs: DMatrix<f64> = match net {
+    match net {
         Net::Elman => {
-            let mut m = ElmanConfig::new(LAGS, &[HIDDEN], 1)
+            let m = ElmanConfig::new(LAGS, &[HIDDEN], 1)
                 .hidden_activation(Activation::Tanh)
                 .output_activation(Activation::Identity)
                 .init(Init::Uniform(INIT))
                 .backprop(Backprop::ContextAsInput)
                 .seed(seed)
                 .build::<f64>()?;
-            train(&mut m, std::slice::from_ref(train_seq), &mut adam, &config, progress)?;
-            let mut state = m.initial_state(1)?;
-            m.run_sequence(&stream.inputs, &mut state)?
+            fit_and_run(m, train_seq, stream, &mut adam, &config, progress)
         }
         Net::Jordan => {
-            let mut m = JordanConfig::new(LAGS, &[HIDDEN], 1)
+            let m = JordanConfig::new(LAGS, &[HIDDEN], 1)
                 .hidden_activation(Activation::Tanh)
                 .output_activation(Activation::Identity)
                 .mu(0.5)
@@ -200,12 +197,25 @@ fn train_and_predict(
                 .backprop(Backprop::ContextAsInput)
                 .seed(seed)
                 .build::<f64>()?;
-            train(&mut m, std::slice::from_ref(train_seq), &mut adam, &config, progress)?;
-            let mut state = m.initial_state(1)?;
-            m.run_sequence(&stream.inputs, &mut state)?
+            fit_and_run(m, train_seq, stream, &mut adam, &config, progress)
         }
-    };
-    Ok(outputs.iter().copied().collect())
+    }
+}
+
+/// Trains `model` on the training stream, then runs it over the whole stream from its initial
+/// state (the context carried from the first step to the last) and returns its outputs.
+fn fit_and_run<M: Differentiable<f64>>(
+    mut model: M,
+    train_seq: &Sequence<f64>,
+    stream: &Sequence<f64>,
+    optimizer: &mut Adam<f64>,
+    config: &TrainConfig,
+    progress: impl FnMut(&rnn_core::EpochReport) -> rnn_core::Control,
+) -> DynResult<Vec<f64>> {
+    train(&mut model, std::slice::from_ref(train_seq), optimizer, config, progress)?;
+    let whole = SeqBatch::new(stream.inputs.clone(), None, stream.len(), 1)?;
+    Ok(model.forward(&whole)?.iter().copied().collect())
+
 }
 
 /// Runs `f` for seeds 0..n on every available core; results in seed order.
