@@ -215,7 +215,6 @@ fn fit_and_run<M: Differentiable<f64>>(
     train(&mut model, std::slice::from_ref(train_seq), optimizer, config, progress)?;
     let whole = SeqBatch::new(stream.inputs.clone(), None, stream.len(), 1)?;
     Ok(model.forward(&whole)?.iter().copied().collect())
-
 }
 
 /// Runs `f` for seeds 0..n on every available core; results in seed order.
