@@ -350,6 +350,11 @@ where
 /// Trains `model` on `training` and measures the loss on the separate `validation` set after
 /// every epoch; otherwise the same as [`train`].
 ///
+/// Every sequence, training or validation, runs from the model's initial state (the
+/// [`SequenceModel::forward`](crate::SequenceModel::forward) contract): a validation stream cut
+/// from the end of a training stream with [`Sequence::split_at`] starts with a fresh context,
+/// so give it a few warm-up steps whose targets are masked, or accept the short transient.
+///
 /// # Errors
 /// As [`train`]; besides, [`Error::Empty`] for empty `validation` data and
 /// [`Error::InvalidConfig`] if [`validation_fraction`](TrainConfig::validation_fraction) is
