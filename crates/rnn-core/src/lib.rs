@@ -24,7 +24,7 @@ pub use error::{Error, Result};
 pub use gradcheck::{GradCheckOptions, GradCheckReport, Stencil, check_gradient};
 pub use loss::Loss;
 pub use model::{Differentiable, SequenceModel};
-pub use optim::{Adam, LearningRate, Optimizer, RmsProp, Sgd, clip_grad_norm};
+pub use optim::{Adam, LearningRate, Optimizer, RmsProp, Sgd, clip_grad_norm, grad_norm};
 pub use params::{ParamBlock, ParamLayout, Parameters};
 pub use persist::{Persist, load, save};
 pub use scalar::Real;

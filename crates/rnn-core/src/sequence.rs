@@ -59,22 +59,29 @@ impl<T: Real> Sequence<T> {
     /// # Errors
     /// As [`Sequence::new`].
     pub fn validate(&self) -> Result<()> {
-        self.check("sequence")
+        self.check(|| "sequence".to_string())
     }
 
     /// [`validate`](Self::validate), with errors naming the sequence `name` (e.g.
     /// `"training sequence 3"`).
-    pub(crate) fn check(&self, name: &str) -> Result<()> {
+    /// Checks the sequence; `name` is formatted only when there is an error, so the check
+    /// allocates nothing on the success path (it runs for every batch of every epoch).
+    pub(crate) fn check(&self, name: impl Fn() -> String) -> Result<()> {
         if self.inputs.ncols() == 0 {
-            return Err(Error::empty(format!("{name} (time steps)"), 1));
+            return Err(Error::empty(format!("{} (time steps)", name()), 1));
         }
-        crate::error::check_dim(
-            &format!("target length of {name} (its number of input steps)"),
-            self.inputs.ncols(),
-            self.targets.ncols(),
-        )?;
-        check_finite(&format!("inputs of {name}"), self.inputs.as_slice())?;
-        check_finite(&format!("targets of {name}"), self.targets.as_slice())?;
+        if self.inputs.ncols() != self.targets.ncols() {
+            let what = format!("target length of {} (its number of input steps)", name());
+            return Err(Error::dim(what, self.inputs.ncols(), self.targets.ncols()));
+        }
+        let renamed = |part: &str, e: Error| match e {
+            Error::NonFinite { index, value, .. } => {
+                Error::NonFinite { what: format!("{part} of {}", name()), index, value }
+            }
+            other => other,
+        };
+        check_finite("", self.inputs.as_slice()).map_err(|e| renamed("inputs", e))?;
+        check_finite("", self.targets.as_slice()).map_err(|e| renamed("targets", e))?;
         Ok(())
     }
 
@@ -225,9 +232,13 @@ impl<T: Real> SeqBatch<T> {
         let first = seqs.first().ok_or_else(|| Error::empty("batch (sequences)", 1))?;
         let (ni, no) = (first.inputs.nrows(), first.targets.nrows());
         for (b, s) in seqs.iter().enumerate() {
-            crate::error::check_dim(&format!("input width of sequence {b} of the batch"), ni, s.inputs.nrows())?;
-            crate::error::check_dim(&format!("target width of sequence {b} of the batch"), no, s.targets.nrows())?;
-            s.check(&format!("sequence {b} of the batch"))?;
+            if s.inputs.nrows() != ni {
+                return Err(Error::dim(format!("input width of sequence {b} of the batch"), ni, s.inputs.nrows()));
+            }
+            if s.targets.nrows() != no {
+                return Err(Error::dim(format!("target width of sequence {b} of the batch"), no, s.targets.nrows()));
+            }
+            s.check(|| format!("sequence {b} of the batch"))?;
         }
         let steps = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
         let batch = seqs.len();

@@ -578,7 +578,7 @@ fn check_sequences<T: Real, M: Differentiable<T> + ?Sized>(model: &M, data: &[Se
         if s.targets.nrows() != outputs {
             return Err(Error::dim(format!("target width of {set} sequence {i}"), outputs, s.targets.nrows()));
         }
-        s.check(&format!("{set} sequence {i}"))?;
+        s.check(|| format!("{set} sequence {i}"))?;
     }
     Ok(())
 }

@@ -277,7 +277,8 @@ impl<T: Real> ModernHopfield<T> {
                 }
                 let (old, new) = (state.column(c), next.column(c));
                 let scale = old.amax().max(T::one());
-                converged[c] = (new - old).amax() <= tol * scale;
+                let change = old.iter().zip(new.iter()).fold(T::zero(), |m, (&a, &b)| m.max((b - a).abs()));
+                converged[c] = change <= tol * scale;
                 steps[c] += 1;
                 state.set_column(c, &new);
             }
