@@ -84,13 +84,29 @@ impl Loss {
             targets.shape(),
             grad.shape()
         );
+        grad.fill(T::zero());
+        self.evaluate(outputs, targets, valid, Some(grad))
+    }
+
+    /// The loss, and ∂L/∂y into `grad` when it is given (shapes checked by the caller).
+    fn evaluate<T: Real>(
+        self,
+        outputs: DMatrixView<'_, T>,
+        targets: DMatrixView<'_, T>,
+        valid: Option<&[bool]>,
+        mut grad: Option<&mut DMatrix<T>>,
+    ) -> T {
         let (rows, cols) = outputs.shape();
         let is_valid = |j: usize| valid.is_none_or(|v| v[j]);
         let n = (0..cols).filter(|&j| is_valid(j)).count();
-        grad.fill(T::zero());
         if n == 0 || rows == 0 {
             return T::zero();
         }
+        let mut write = |k: usize, j: usize, g: T| {
+            if let Some(grad) = grad.as_deref_mut() {
+                grad[(k, j)] = g;
+            }
+        };
         let mut total = T::zero();
         match self {
             Loss::Mse => {
@@ -100,7 +116,7 @@ impl Loss {
                     for k in 0..rows {
                         let d = outputs[(k, j)] - targets[(k, j)];
                         total += d * d;
-                        grad[(k, j)] = two * d;
+                        write(k, j, two * d);
                     }
                 }
                 total * scale
@@ -120,7 +136,7 @@ impl Loss {
                         if t != T::zero() {
                             total -= t * log_p;
                         }
-                        grad[(k, j)] = (log_p.exp() * t_sum - t) * scale;
+                        write(k, j, (log_p.exp() * t_sum - t) * scale);
                     }
                 }
                 total * scale
@@ -132,7 +148,7 @@ impl Loss {
                         let (y, t) = (outputs[(k, j)], targets[(k, j)]);
                         // ln σ(y) = −softplus(−y), ln(1 − σ(y)) = −softplus(y), computed stably.
                         total += t * softplus(-y) + (T::one() - t) * softplus(y);
-                        grad[(k, j)] = (logistic(y) - t) * scale;
+                        write(k, j, (logistic(y) - t) * scale);
                     }
                 }
                 total * scale
@@ -150,8 +166,13 @@ impl Loss {
         targets: DMatrixView<'_, T>,
         valid: Option<&[bool]>,
     ) -> Result<T> {
-        let mut g = DMatrix::zeros(outputs.nrows(), outputs.ncols());
-        self.value_and_gradient(outputs, targets, valid, &mut g)
+        let (rows, cols) = outputs.shape();
+        check_dim("loss target rows", rows, targets.nrows())?;
+        check_dim("loss target columns", cols, targets.ncols())?;
+        if let Some(v) = valid {
+            check_dim("loss validity mask length", cols, v.len())?;
+        }
+        Ok(self.evaluate(outputs, targets, valid, None))
     }
 }
 

@@ -46,8 +46,10 @@ use crate::net::Core;
 pub struct OnlineOptions {
     /// Passes over the stream (at least 1).
     pub passes: usize,
-    /// The gradient of each step: [`Backprop::ContextAsInput`] (the default) or
-    /// [`Backprop::Truncated`].
+    /// The gradient of each step: [`Backprop::ContextAsInput`] (the default here) or
+    /// [`Backprop::Truncated`]. [`Backprop::Full`] — the default of the nets' own batch
+    /// gradient — needs the whole future of the stream, so online learning refuses it with
+    /// [`Error::InvalidConfig`].
     pub backprop: Backprop,
     /// Whether a pass starts from the context where the previous pass ended (`true`) or from
     /// the initial context (`false`, the default). Either way, a truncated gradient does not
