@@ -77,7 +77,7 @@ pub struct ModernRecall<T: Real> {
 /// // Three patterns in ℝ⁴, one per column.
 /// let x = DMatrix::from_column_slice(4, 3, &[1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
 /// let net = ModernHopfield::new(x.clone(), 8.0)?;
-/// let r = net.recall(&DVector::from_vec(vec![0.9, 0.2, 0.1, 0.8]))?;
+/// let r = net.recall_vector(&DVector::from_vec(vec![0.9, 0.2, 0.1, 0.8]))?;
 /// assert_eq!(r.nearest, 0);
 /// assert!((&r.state - x.column(0)).amax() < 1e-3);
 /// assert!(r.energy.windows(2).all(|e| e[1] <= e[0] + 1e-12));
@@ -144,7 +144,7 @@ impl<T: Real> ModernHopfield<T> {
         Ok(())
     }
 
-    /// The dynamics used by [`recall`](Self::recall).
+    /// The dynamics used by [`recall_vector`](Self::recall_vector).
     pub fn dynamics(&self) -> ModernDynamics {
         self.dynamics
     }
@@ -173,7 +173,7 @@ impl<T: Real> ModernHopfield<T> {
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] unless its length is d; [`Error::NonFinite`].
-    pub fn add(&mut self, pattern: &[T]) -> Result<()> {
+    pub fn add_vector(&mut self, pattern: &[T]) -> Result<()> {
         rnn_core::error::check_dim("pattern length", self.dim(), pattern.len())?;
         rnn_core::error::check_finite("pattern", pattern)?;
         let (d, p) = self.patterns.shape();
@@ -230,7 +230,7 @@ impl<T: Real> ModernHopfield<T> {
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] unless the cue has length d; [`Error::NonFinite`].
-    pub fn recall(&self, cue: &DVector<T>) -> Result<ModernRecall<T>> {
+    pub fn recall_vector(&self, cue: &DVector<T>) -> Result<ModernRecall<T>> {
         let cues = DMatrix::from_column_slice(cue.len(), 1, cue.as_slice());
         let mut out = self.recall_batch(&cues)?;
         out.pop().ok_or_else(|| Error::empty("recall result", 1))
@@ -412,11 +412,11 @@ impl<T: Real> AssociativeMemory<T> for ModernHopfield<T> {
     }
 
     fn add(&mut self, pattern: &DVector<T>) -> Result<()> {
-        ModernHopfield::add(self, pattern.as_slice())
+        self.add_vector(pattern.as_slice())
     }
 
     fn recall(&self, cue: &DVector<T>) -> Result<ModernRecall<T>> {
-        ModernHopfield::recall(self, cue)
+        self.recall_vector(cue)
     }
 
     fn energy(&self, state: &DVector<T>) -> Result<T> {

@@ -10,7 +10,7 @@ use crate::energy::energy_from_fields;
 use crate::recall::{Nearest, Recall, classify, classify_with};
 use crate::rules::{Rule, hebbian, pattern_matrix, storkey};
 use crate::update::{
-    Dynamics, Run, Update, compute_fields, run_asynchronous, run_synchronous, states_matrix, step_synchronous,
+    Dynamics, PAR_WORK, Run, Update, compute_fields, run_asynchronous, run_synchronous, states_matrix, step_synchronous,
 };
 use crate::{AssociativeMemory, Pattern};
 
@@ -305,6 +305,9 @@ impl<T: Real> Hopfield<T> {
         dynamics.validate()?;
         let states = self.check_cues(cues)?;
         let n = self.size();
+        // A single cue or a small batch runs on the calling thread: a rayon round-trip costs more
+        // than its whole recall. Each cue's work and random stream are its own either way.
+        let sequential = cues.len() <= 1 || cues.len().saturating_mul(n.saturating_mul(n)) < PAR_WORK;
         let runs: Vec<Run<T>> = match dynamics.update {
             Update::Synchronous => {
                 run_synchronous(&self.weights, &self.thresholds, self.tie_tolerance, &states, dynamics.max_sweeps)
@@ -314,25 +317,16 @@ impl<T: Real> Hopfield<T> {
                 let mut h = DMatrix::<T>::zeros(n, cues.len());
                 compute_fields(&self.weights, &s, &mut h);
                 drop(s);
-                h.as_mut_slice()
-                    .par_chunks_mut(n)
-                    .zip(states.par_iter())
-                    .enumerate()
-                    .map(|(k, (h, cue))| {
-                        let mut rng = rng::derive(dynamics.seed, k as u64);
-                        let (theta, tau) = (&self.thresholds, self.tie_tolerance);
-                        run_asynchronous(
-                            &self.weights,
-                            theta,
-                            tau,
-                            cue.to_vec(),
-                            h,
-                            order,
-                            dynamics.max_sweeps,
-                            &mut rng,
-                        )
-                    })
-                    .collect()
+                let run = |(k, (h, cue)): (usize, (&mut [T], &&[i8]))| {
+                    let mut rng = rng::derive(dynamics.seed, k as u64);
+                    let (theta, tau) = (&self.thresholds, self.tie_tolerance);
+                    run_asynchronous(&self.weights, theta, tau, cue.to_vec(), h, order, dynamics.max_sweeps, &mut rng)
+                };
+                if sequential {
+                    h.as_mut_slice().chunks_mut(n).zip(states.iter()).enumerate().map(run).collect()
+                } else {
+                    h.as_mut_slice().par_chunks_mut(n).zip(states.par_iter()).enumerate().map(run).collect()
+                }
             }
         };
         // Overlaps of every final state with every stored pattern: for a batch one product Ξᵀ·S,
@@ -344,24 +338,25 @@ impl<T: Real> Hopfield<T> {
         } else {
             Vec::new()
         };
-        Ok(runs
-            .into_par_iter()
-            .enumerate()
-            .map(|(k, run)| {
-                let nearest = match overlaps.get(k * p..(k + 1) * p) {
-                    Some(o) if p > 0 => classify_with(&run.state, &self.patterns, o),
-                    _ => classify(&run.state, &self.patterns),
-                };
-                Recall {
-                    state: Pattern::from_states_unchecked(run.state),
-                    outcome: run.outcome,
-                    sweeps: run.sweeps,
-                    flips: run.flips,
-                    energy: run.energy,
-                    nearest,
-                }
-            })
-            .collect())
+        let finish = |(k, run): (usize, Run<T>)| {
+            let nearest = match overlaps.get(k * p..(k + 1) * p) {
+                Some(o) if p > 0 => classify_with(&run.state, &self.patterns, o),
+                _ => classify(&run.state, &self.patterns),
+            };
+            Recall {
+                state: Pattern::from_states_unchecked(run.state),
+                outcome: run.outcome,
+                sweeps: run.sweeps,
+                flips: run.flips,
+                energy: run.energy,
+                nearest,
+            }
+        };
+        Ok(if sequential {
+            runs.into_iter().enumerate().map(finish).collect()
+        } else {
+            runs.into_par_iter().enumerate().map(finish).collect()
+        })
     }
 
     /// One synchronous step for a batch held as an n × B matrix of ±1 states: `fields` ← W·S

@@ -217,6 +217,26 @@ pub(crate) fn compute_fields<T: Real>(w: &DMatrix<T>, s: &DMatrix<T>, h: &mut DM
     });
 }
 
+/// Elements of work (states × neurons, or cues × weights) below which a batch runs on the
+/// calling thread: a rayon round-trip from outside the pool costs tens to hundreds of µs, more
+/// than a small batch's whole sweep.
+pub(crate) const PAR_WORK: usize = 1 << 16;
+
+/// One column of a synchronous sweep: returns E(S(t)) from `s` = S(t) and its fields `h`, and
+/// writes S(t + 1) over `next` = S(t − 1), counting the states that changed from S(t) and whether
+/// S(t + 1) equals S(t − 1).
+fn synchronous_column<T: Real>(s: &[T], next: &mut [T], h: &[T], theta: &[T], tau: T) -> (T, usize, bool) {
+    let e = energy_from_real_fields(s, h, theta);
+    let (mut changed, mut differs_from_before) = (0usize, 0usize);
+    for i in 0..s.len() {
+        let new = decide_real(h[i] - theta[i], tau, s[i]);
+        changed += usize::from(new != s[i]);
+        differs_from_before += usize::from(new != next[i]);
+        next[i] = new;
+    }
+    (e, changed, differs_from_before == 0)
+}
+
 /// The cues as the columns of an n × B matrix of ±1 in `T`.
 pub(crate) fn states_matrix<T: Real>(cues: &[&[i8]], n: usize) -> DMatrix<T> {
     let mut m = DMatrix::<T>::zeros(n, cues.len());
@@ -248,6 +268,9 @@ pub(crate) fn run_synchronous<T: Real>(
     let mut traces: Vec<Vec<T>> = vec![Vec::new(); b];
     let mut flips = vec![0usize; b];
     let mut done: Vec<Option<Run<T>>> = (0..b).map(|_| None).collect();
+    // Per-sweep buffers, reused across sweeps.
+    let mut stats: Vec<(T, usize, bool)> = Vec::with_capacity(b);
+    let mut keep: Vec<usize> = Vec::with_capacity(b);
     let to_states = |col: &[T]| -> Vec<i8> { col.iter().map(|&x| if x > T::zero() { 1 } else { -1 }).collect() };
     for t in 0..max_sweeps {
         let k = active.len();
@@ -256,24 +279,30 @@ pub(crate) fn run_synchronous<T: Real>(
         }
         gemm(T::zero(), &mut fields.columns_mut(0, k), T::one(), &w.as_view(), Op::N, &cur.columns(0, k), Op::N);
         // Per column: E(S(t)), then S(t + 1) written over S(t − 1) while comparing with both.
-        let stats: Vec<(T, usize, bool)> = cur.as_slice()[..k * n]
-            .par_chunks(n)
-            .zip(prev.as_mut_slice()[..k * n].par_chunks_mut(n))
-            .zip(fields.as_slice()[..k * n].par_chunks(n))
-            .map(|((s, next), h)| {
-                let e = energy_from_real_fields(s, h, theta);
-                let (mut changed, mut differs_from_before) = (0usize, 0usize);
-                for i in 0..n {
-                    let new = decide_real(h[i] - theta[i], tau, s[i]);
-                    changed += usize::from(new != s[i]);
-                    differs_from_before += usize::from(new != next[i]);
-                    next[i] = new;
-                }
-                (e, changed, differs_from_before == 0)
-            })
-            .collect();
+        // The columns are independent, so the sequential and parallel paths agree bit for bit.
+        let columns = (&cur.as_slice()[..k * n], &mut prev.as_mut_slice()[..k * n], &fields.as_slice()[..k * n]);
+        stats.clear();
+        if k * n < PAR_WORK {
+            stats.extend(
+                columns
+                    .0
+                    .chunks(n)
+                    .zip(columns.1.chunks_mut(n))
+                    .zip(columns.2.chunks(n))
+                    .map(|((s, next), h)| synchronous_column(s, next, h, theta, tau)),
+            );
+        } else {
+            stats.par_extend(
+                columns
+                    .0
+                    .par_chunks(n)
+                    .zip(columns.1.par_chunks_mut(n))
+                    .zip(columns.2.par_chunks(n))
+                    .map(|((s, next), h)| synchronous_column(s, next, h, theta, tau)),
+            );
+        }
         std::mem::swap(&mut cur, &mut prev); // cur = S(t + 1), prev = S(t)
-        let mut keep = Vec::with_capacity(k);
+        keep.clear();
         for (c, &(e, changed, same_as_before)) in stats.iter().enumerate() {
             let cue = active[c];
             traces[cue].push(e);
@@ -308,7 +337,11 @@ pub(crate) fn run_synchronous<T: Real>(
                 prev.as_mut_slice().copy_within(c * n..(c + 1) * n, q * n);
             }
         }
-        active = keep.iter().map(|&c| active[c]).collect();
+        // keep is increasing with keep[q] ≥ q, so the move in place reads before it overwrites.
+        for (q, &c) in keep.iter().enumerate() {
+            active[q] = active[c];
+        }
+        active.truncate(keep.len());
     }
     // Cues that hit the sweep limit: the energy of their last state needs one more product.
     let k = active.len();
@@ -354,18 +387,19 @@ pub(crate) fn step_synchronous<T: Real>(
     if n == 0 {
         return 0;
     }
-    states
-        .as_mut_slice()
-        .par_chunks_mut(n)
-        .zip(fields.as_slice().par_chunks(n))
-        .map(|(s, h)| {
-            let mut changed = 0;
-            for i in 0..n {
-                let new = decide_real(h[i] - theta[i], tau, s[i]);
-                changed += usize::from(new != s[i]);
-                s[i] = new;
-            }
-            changed
-        })
-        .sum()
+    let step = |(s, h): (&mut [T], &[T])| {
+        let mut changed = 0;
+        for i in 0..n {
+            let new = decide_real(h[i] - theta[i], tau, s[i]);
+            changed += usize::from(new != s[i]);
+            s[i] = new;
+        }
+        changed
+    };
+    // The columns are independent: in parallel only when there is enough work to pay for it.
+    if states.len() < PAR_WORK {
+        states.as_mut_slice().chunks_mut(n).zip(fields.as_slice().chunks(n)).map(step).sum()
+    } else {
+        states.as_mut_slice().par_chunks_mut(n).zip(fields.as_slice().par_chunks(n)).map(step).sum()
+    }
 }

@@ -119,10 +119,10 @@ fn modern_network_checks_its_inputs() {
     bad[(2, 1)] = f64::NAN;
     assert!(matches!(ModernHopfield::new(bad, 1.0), Err(Error::NonFinite { index: 6, .. })));
     let mut net = ModernHopfield::new(x, 1.0).unwrap();
-    assert!(matches!(net.recall(&DVector::zeros(5)), Err(Error::DimensionMismatch { expected: 4, got: 5, .. })));
-    assert!(matches!(net.recall(&DVector::from_element(4, f64::NAN)), Err(Error::NonFinite { .. })));
+    assert!(matches!(net.recall_vector(&DVector::zeros(5)), Err(Error::DimensionMismatch { expected: 4, got: 5, .. })));
+    assert!(matches!(net.recall_vector(&DVector::from_element(4, f64::NAN)), Err(Error::NonFinite { .. })));
     assert!(matches!(net.energy(&[0.0; 3]), Err(Error::DimensionMismatch { .. })));
-    assert!(matches!(net.add(&[1.0; 3]), Err(Error::DimensionMismatch { .. })));
+    assert!(matches!(net.add_vector(&[1.0; 3]), Err(Error::DimensionMismatch { .. })));
     assert!(net.set_beta(0.0).is_err());
     assert!(net.clone().with_dynamics(ModernDynamics { max_steps: 0, tolerance: 1e-6 }).is_err());
     assert!(net.clone().with_dynamics(ModernDynamics { max_steps: 1, tolerance: -1.0 }).is_err());

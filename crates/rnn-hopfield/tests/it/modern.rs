@@ -16,7 +16,7 @@ fn retrieves_in_one_step_far_beyond_classic_capacity() {
     let out = net.recall_signs(&cues).unwrap();
     let exact = out.iter().zip(&ps).filter(|(a, b)| a == b).count();
     assert!(exact >= 295, "{exact} of 300");
-    let r = net.recall(&DVector::from_vec(cues[7].to_real())).unwrap();
+    let r = net.recall_vector(&DVector::from_vec(cues[7].to_real())).unwrap();
     assert_eq!(r.nearest, 7);
     assert!(r.steps <= 3 && r.converged, "{r:?}");
     assert!(r.weight > 0.99);
@@ -31,7 +31,7 @@ fn energy_never_rises() {
         let net = ModernHopfield::new(x.clone(), beta).unwrap();
         for k in 0..10 {
             let cue = DVector::from_fn(10, |i, _| ((i * 7 + k * 3) % 11) as f64 / 5.0 - 1.0);
-            let r = net.recall(&cue).unwrap();
+            let r = net.recall_vector(&cue).unwrap();
             assert_eq!(r.energy.len(), r.steps + 1);
             for e in r.energy.windows(2) {
                 assert!(e[1] <= e[0] + 1e-12, "β = {beta}: {:?}", r.energy);
@@ -48,7 +48,7 @@ fn batch_is_single_recalls_and_step_is_the_formula() {
     let cues = DMatrix::from_fn(6, 5, |i, j| ((3 * i + j) % 4) as f64 - 1.5);
     let batch = net.recall_batch(&cues).unwrap();
     for (c, b) in batch.iter().enumerate() {
-        let single = net.recall(&cues.column(c).into_owned()).unwrap();
+        let single = net.recall_vector(&cues.column(c).into_owned()).unwrap();
         assert!((&single.state - &b.state).amax() < 1e-12);
         assert_eq!(single.nearest, b.nearest);
     }
