@@ -135,6 +135,17 @@ fn flops(kind: &str, phase: &str, [i, h, t, b]: [usize; 4]) -> f64 {
 
 type PeerKey = (String, String, [usize; 4]);
 
+/// The peer script's kind that computes what our benchmark of `kind` computes: PyTorch's
+/// `nn.RNN` (its `elman` kind, loss on every hidden unit) is both our Elman net's recurrence and,
+/// exactly, a fully recurrent net whose units are all outputs.
+fn peer_kind(kind: &str) -> Option<&'static str> {
+    match kind {
+        "elman" | "recurrent" => Some("elman"),
+        "lstm" => Some("lstm"),
+        _ => None,
+    }
+}
+
 /// Runs `benches/peers/torch_rnn_bench.py` at the sizes we measured, or says why it skipped.
 fn run_peers(root: &Path, ours: &[Measured]) -> Option<(BTreeMap<PeerKey, f64>, Value)> {
     let python = std::env::var("RNN_PEER_PYTHON").unwrap_or_else(|_| "python3".into());
@@ -146,7 +157,8 @@ fn run_peers(root: &Path, ours: &[Measured]) -> Option<(BTreeMap<PeerKey, f64>, 
         return None;
     }
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let kinds: Vec<&str> = ["elman", "lstm"].into_iter().filter(|k| ours.iter().any(|m| m.kind == *k)).collect();
+    let kinds: Vec<&str> =
+        ["elman", "lstm"].into_iter().filter(|k| ours.iter().any(|m| peer_kind(&m.kind) == Some(*k))).collect();
     if kinds.is_empty() {
         eprintln!("xtask bench: peers skipped: no benchmark of a kind the peer script times (elman, lstm)");
         return None;
@@ -198,32 +210,48 @@ fn write_report(dir: &Path, ours: &[Measured], peer: Option<&(BTreeMap<PeerKey, 
          per forward (g = 1 Elman, 4 LSTM) and 3× that per training step, as the peer script does; other \
          benchmarks declare their own operation counts.\n\n"
     ));
-    md.push_str("| model | phase | size | time | ± sd | GFLOP/s | PyTorch | ours / PyTorch |\n");
-    md.push_str("|---|---|---|--:|--:|--:|--:|--:|\n");
+    // The matrix-multiply ceiling, when this run measured it (`gemm_ceiling` in benches/recurrent.rs).
+    let ceiling = ours
+        .iter()
+        .find(|m| m.kind == "gemm" && m.phase == "ceiling")
+        .and_then(|m| m.flops.map(|f| f / m.seconds / 1e9));
+    if let Some(c) = ceiling {
+        md.push_str(&format!(
+            "Matrix-multiply ceiling of this machine (a 1024³ f32 product on every thread, `gemm_ceiling`): \
+             {c:.0} GFLOP/s; the `% ceiling` column is each row's GFLOP/s against it.\n\n"
+        ));
+    }
+    md.push_str("| model | phase | size | time | ± sd | GFLOP/s | % ceiling | PyTorch | ours / PyTorch |\n");
+    md.push_str("|---|---|---|--:|--:|--:|--:|--:|--:|\n");
     let mut rows = Vec::new();
     for m in ours {
         let size = m.size();
         let flops = m.flops.or_else(|| size.map(|s| flops(&m.kind, &m.phase, s)));
         let gflops = flops.map(|f| f / m.seconds / 1e9);
-        let theirs = size.and_then(|s| peer.and_then(|(t, _)| t.get(&(m.kind.clone(), m.phase.clone(), s)).copied()));
+        let theirs = size.and_then(|s| {
+            let kind = peer_kind(&m.kind)?.to_string();
+            peer.and_then(|(t, _)| t.get(&(kind, m.phase.clone(), s)).copied())
+        });
         let ratio = theirs.map(|t| m.seconds / t);
         let label = match size {
             Some([i, h, t, b]) => format!("I={i} H={h} T={t} B={b}"),
             None => m.id.replace('_', " "),
         };
         md.push_str(&format!(
-            "| {} | {} | {label} | {} | {:.0} % | {} | {} | {} |\n",
+            "| {} | {} | {label} | {} | {:.0} % | {} | {} | {} | {} |\n",
             m.kind,
             m.phase,
             fmt_time(m.seconds),
             100.0 * m.sd / m.seconds,
             gflops.map_or("–".into(), |g| format!("{g:.1}")),
+            gflops.zip(ceiling).map_or("–".into(), |(g, c)| format!("{:.0} %", 100.0 * g / c)),
             theirs.map_or("–".into(), fmt_time),
             ratio.map_or("–".into(), |r| format!("{r:.3}")),
         ));
         rows.push(json!({
             "kind": m.kind, "phase": m.phase, "id": m.id, "size": size, "flops": flops,
             "seconds": m.seconds, "sd_seconds": m.sd, "gflops": gflops, "peer_seconds": theirs, "ratio": ratio,
+            "ceiling_fraction": gflops.zip(ceiling).map(|(g, c)| g / c),
         }));
     }
     match peer {
@@ -257,5 +285,11 @@ mod tests {
     fn flops_follow_the_peer_formula() {
         assert_eq!(flops("elman", "infer", [1, 32, 100, 1]), 2.0 * 32.0 * 33.0 * 100.0);
         assert_eq!(flops("lstm", "train", [1, 32, 100, 1]), 3.0 * 8.0 * 32.0 * 33.0 * 100.0);
+    }
+
+    #[test]
+    fn fully_recurrent_nets_are_compared_with_nn_rnn() {
+        assert_eq!(peer_kind("recurrent"), Some("elman"));
+        assert_eq!(peer_kind("rtrl"), None);
     }
 }

@@ -1,11 +1,9 @@
 //! The arithmetic of the time loop on contiguous column-major slices: matrix products
-//! (through [`rnn_core::linalg`]), bias and activation fused in one pass (with a vectorised
-//! tanh for `f32`), δ ⊙ f′, and row sums.
+//! (through [`rnn_core::linalg`]), bias and activation fused in one pass (vectorised in
+//! [`Activation::apply_slice`]), δ ⊙ f′, and row sums.
 //!
 //! Shapes are internal invariants here (the models check user input at their boundary), so
 //! they are `debug_assert!`ed, not returned as errors.
-
-use std::any::TypeId;
 
 use nalgebra::{DMatrixView, DMatrixViewMut, Dyn, U1};
 use rnn_core::linalg::{self, Op, Threads};
@@ -136,25 +134,10 @@ pub(crate) fn bias_activation<T: Real>(z: &mut [T], rows: usize, bias: &[T], f: 
     activate(z, f);
 }
 
-/// x ← f(x) element-wise; tanh and the logistic in `f32` use a vectorised rational
-/// approximation of tanh (relative error below 4·10⁻⁷, a few units in the last place).
+/// x ← f(x) element-wise ([`Activation::apply_slice`], vectorised for tanh and the logistic in
+/// `f32`).
 #[inline]
 pub(crate) fn activate<T: Real>(xs: &mut [T], f: Activation) {
-    if TypeId::of::<T>() == TypeId::of::<f32>() {
-        // SAFETY: T is f32 (checked just above), so the slice has the same layout.
-        let xs32 = unsafe { &mut *(xs as *mut [T] as *mut [f32]) };
-        match f {
-            Activation::Tanh => return tanh_f32(xs32),
-            Activation::Logistic => {
-                // σ(x) = (1 + tanh(x/2)) / 2.
-                xs32.iter_mut().for_each(|x| *x *= 0.5);
-                tanh_f32(xs32);
-                xs32.iter_mut().for_each(|x| *x = 0.5 + 0.5 * *x);
-                return;
-            }
-            _ => {}
-        }
-    }
     f.apply_slice(xs);
 }
 
@@ -191,109 +174,10 @@ pub(crate) fn decay_add<T: Real>(y: &mut [T], mu: T, x: &[T]) {
     y.iter_mut().zip(x).for_each(|(a, &b)| *a = mu * *a + b);
 }
 
-/// tanh on a slice of `f32`, vectorised for the CPU at hand.
-fn tanh_f32(xs: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F (checked just above).
-            unsafe { tanh_f32_avx512(xs) };
-            return;
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU has AVX2 and FMA (checked just above).
-            unsafe { tanh_f32_avx2(xs) };
-            return;
-        }
-    }
-    tanh_f32_impl(xs);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-fn tanh_f32_avx512(xs: &mut [f32]) {
-    tanh_f32_impl(xs);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn tanh_f32_avx2(xs: &mut [f32]) {
-    tanh_f32_impl(xs);
-}
-
-#[inline(always)]
-fn tanh_f32_impl(xs: &mut [f32]) {
-    for x in xs.iter_mut() {
-        *x = tanh_rational(*x);
-    }
-}
-
-/// tanh x ≈ x·p(x²)/q(x²) on x clamped to [−7.905, 7.905] (beyond which tanh rounds to ±1 in
-/// `f32`): the 13/6 rational approximation of Eigen's `ptanh_float`, branch-free (the two
-/// selects become blends) so that it vectorises. NaN stays NaN.
-#[inline(always)]
-fn tanh_rational(x: f32) -> f32 {
-    const CLAMP: f32 = 7.905_311;
-    const A1: f32 = 4.893_524_6e-3;
-    const A3: f32 = 6.372_619_3e-4;
-    const A5: f32 = 1.485_722_4e-5;
-    const A7: f32 = 5.122_297e-8;
-    const A9: f32 = -8.604_672e-11;
-    const A11: f32 = 2.000_188e-13;
-    const A13: f32 = -2.760_768_5e-16;
-    const B0: f32 = 4.893_525e-3;
-    const B2: f32 = 2.268_434_7e-3;
-    const B4: f32 = 1.185_347e-4;
-    const B6: f32 = 1.198_258_4e-6;
-    let x = x.clamp(-CLAMP, CLAMP);
-    let x2 = x * x;
-    let mut p = x2 * A13 + A11;
-    p = x2 * p + A9;
-    p = x2 * p + A7;
-    p = x2 * p + A5;
-    p = x2 * p + A3;
-    p = x2 * p + A1;
-    p *= x;
-    let mut q = x2 * B6 + B4;
-    q = x2 * q + B2;
-    q = x2 * q + B0;
-    // Below 4·10⁻⁴, tanh x rounds to x.
-    if x.abs() < 4e-4 { x } else { p / q }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use nalgebra::DMatrix;
-
-    #[test]
-    fn fast_tanh_is_accurate() {
-        let n = 400_000;
-        let xs: Vec<f32> = (0..=n).map(|i| -10.0 + 20.0 * i as f32 / n as f32).collect();
-        let mut ys = xs.clone();
-        tanh_f32(&mut ys);
-        for (&x, &y) in xs.iter().zip(&ys) {
-            let exact = (x as f64).tanh();
-            assert!((y as f64 - exact).abs() < 5e-7, "tanh({x}) = {y}, exact {exact}");
-            assert!((y as f64 - exact).abs() <= 4e-7 * exact.abs(), "tanh({x}) = {y}, exact {exact}");
-            assert!(y.abs() <= 1.0, "tanh({x}) = {y}");
-        }
-        let mut tiny = [1e-30f32, -1e-20, 0.0, f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
-        tanh_f32(&mut tiny);
-        assert_eq!(&tiny[..3], &[1e-30, -1e-20, 0.0]);
-        assert!(tiny[3].is_nan());
-        assert_eq!(&tiny[4..], &[1.0, -1.0]);
-    }
-
-    #[test]
-    fn fast_logistic_is_accurate() {
-        let mut xs: Vec<f32> = (0..2001).map(|i| -20.0 + i as f32 * 0.02).collect();
-        let exact: Vec<f64> = xs.iter().map(|&x| 1.0 / (1.0 + (-(x as f64)).exp())).collect();
-        activate(&mut xs, Activation::Logistic);
-        for (y, e) in xs.iter().zip(exact) {
-            assert!((*y as f64 - e).abs() < 3e-7, "{y} vs {e}");
-        }
-    }
 
     #[test]
     fn gemm_matches_nalgebra_small_and_large() {

@@ -5,6 +5,7 @@
 //! `results.json`, and any plots. Later architectures add their experiments to [`EXPERIMENTS`].
 
 mod hopfield;
+mod recurrent;
 mod sunspots;
 mod xor;
 
@@ -40,6 +41,11 @@ const EXPERIMENTS: &[(&str, &str, Experiment)] = &[
     ("sunspots", "Elman and Jordan networks on the yearly sunspots (Weigend et al. 1990 split)", sunspots::run),
     ("xor", "Elman's temporal XOR (Elman 1990)", xor::run),
     ("hopfield", "Hopfield networks: Hopfield 1982, capacity of the classic and modern rules, digits", hopfield::run),
+    (
+        "recurrent",
+        "Fully recurrent nets learning online by RTRL and truncated BPTT (Williams & Zipser 1989), Task 2a (1997)",
+        recurrent::run,
+    ),
 ];
 
 /// The names of every experiment, for the usage text.

@@ -1,6 +1,4 @@
-//! Task generators: seeded streams for the classic small experiments.
-//!
-//! # Temporal XOR (Elman 1990)
+//! Temporal XOR (Elman 1990): a seeded bit stream whose every third bit is predictable.
 //!
 //! Elman's first demonstration of a simple recurrent network ("Finding structure in time",
 //! *Cognitive Science* 14, 1990): a stream of bits built from random pairs, each followed by

@@ -1,0 +1,83 @@
+//! Fully recurrent networks (rnn-recurrent) in f32.
+//!
+//! - `recurrent_train`: one BPTT training step at the standard sizes: N = H tanh units, every
+//!   unit an output, forward over T steps, MSE over every step and unit, the full-BPTT
+//!   gradient, one SGD step. This is what `benches/peers/torch_rnn_bench.py` times for
+//!   PyTorch's `nn.RNN` (h(t) = tanh(W_ih x + W_hh h + b), loss on every h(t)), so the two
+//!   compute the same thing.
+//! - `recurrent_infer`: the forward pass over the batch.
+//! - `rtrl_step`: one real-time recurrent learning step at N = 16, 32, 64 units and M = 4
+//!   inputs, fully connected, on one thread (`seq`) and with rayon (`par`). Operations counted:
+//!   the sensitivity update's product W_rec · P, 2·N·N·W for W = N(M + N + 1) weights.
+//! - `gemm_ceiling`: a 1024 × 1024 × 1024 f32 product on every thread, the machine's
+//!   matrix-multiply ceiling to read the GFLOP/s above against.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use nalgebra::DMatrix;
+use rnn_benches::{STANDARD_SIZES, random_batch};
+use rnn_core::{Activation, Differentiable, Loss, Optimizer, Parameters, SequenceModel, Sgd};
+use rnn_recurrent::{FullyRecurrent, RecurrentConfig};
+
+fn model(inputs: usize, units: usize) -> FullyRecurrent<f32> {
+    let config = RecurrentConfig::new(inputs, units, units).activation(Activation::Tanh).seed(0);
+    config.build().expect("the benchmark configuration is valid")
+}
+
+fn train(c: &mut Criterion) {
+    let mut group = c.benchmark_group("recurrent_train");
+    for size in STANDARD_SIZES {
+        let mut net = model(size.inputs, size.hidden);
+        let batch = random_batch::<f32>(size, size.hidden, 1);
+        let mut grad = vec![0.0f32; net.num_params()];
+        let mut sgd = Sgd::new(1e-3f32).expect("valid learning rate");
+        group.throughput(Throughput::Elements(3 * size.forward_flops(1)));
+        group.bench_function(BenchmarkId::from_parameter(size.id()), |b| {
+            b.iter(|| {
+                let loss = net.loss_and_gradient(&batch, Loss::Mse, &mut grad).expect("shapes agree");
+                sgd.step(net.params_mut(), &grad).expect("finite gradient");
+                black_box(loss)
+            })
+        });
+    }
+    group.finish();
+}
+
+fn infer(c: &mut Criterion) {
+    let mut group = c.benchmark_group("recurrent_infer");
+    for size in STANDARD_SIZES {
+        let mut net = model(size.inputs, size.hidden);
+        let batch = random_batch::<f32>(size, size.hidden, 1);
+        group.throughput(Throughput::Elements(size.forward_flops(1)));
+        group.bench_function(BenchmarkId::from_parameter(size.id()), |b| {
+            b.iter(|| black_box(net.forward(&batch).expect("shapes agree")))
+        });
+    }
+    group.finish();
+}
+
+fn gemm_ceiling(c: &mut Criterion) {
+    use rnn_core::linalg::{Op, gemm};
+    let n = 1024;
+    let a = DMatrix::<f32>::from_fn(n, n, |i, j| ((i * 7 + j * 3) % 11) as f32 * 0.1);
+    let b = a.transpose();
+    let mut out = DMatrix::<f32>::zeros(n, n);
+    let mut group = c.benchmark_group("gemm_ceiling");
+    group.throughput(Throughput::Elements(2 * (n * n * n) as u64));
+    group.bench_function(BenchmarkId::from_parameter("n1024_f32"), |bench| {
+        bench.iter(|| {
+            gemm(0.0, &mut out.as_view_mut(), 1.0, &a.as_view(), Op::N, &b.as_view(), Op::N);
+            black_box(out[(0, 0)])
+        })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2));
+    targets = train, infer, gemm_ceiling
+}
+criterion_main!(benches);

@@ -1,0 +1,5 @@
+//! Integration tests of rnn-recurrent, one binary.
+
+mod bptt;
+mod common;
+mod rtrl;
