@@ -254,6 +254,17 @@ fn write_report(dir: &Path, ours: &[Measured], peer: Option<&(BTreeMap<PeerKey, 
             "ceiling_fraction": gflops.zip(ceiling).map(|(g, c)| g / c),
         }));
     }
+    // Rayon speed-ups: benchmarks measured as `<id>_seq` and `<id>_par`.
+    let mut speedups = String::new();
+    for m in ours.iter().filter(|m| m.id.ends_with("_par")) {
+        let seq_id = format!("{}_seq", m.id.trim_end_matches("_par"));
+        if let Some(s) = ours.iter().find(|o| o.kind == m.kind && o.phase == m.phase && o.id == seq_id) {
+            speedups.push_str(&format!("| {} {} | {} | {:.2}× |\n", m.kind, m.phase, m.id.trim_end_matches("_par"), s.seconds / m.seconds));
+        }
+    }
+    if !speedups.is_empty() {
+        md.push_str(&format!("\nSpeed-up with rayon ({threads} threads) over one thread:\n\n| benchmark | size | speed-up |\n|---|---|--:|\n{speedups}"));
+    }
     match peer {
         Some(_) => md.push_str("\nPyTorch times come from `benches/peers/torch_rnn_bench.py`, run right after ours.\n"),
         None => md.push_str("\nPyTorch was not run (`cargo xtask bench --peers` runs it when torch imports).\n"),

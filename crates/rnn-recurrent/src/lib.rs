@@ -16,5 +16,5 @@ pub use config::RecurrentConfig;
 pub use connectivity::{Connectivity, Source};
 pub use network::FullyRecurrent;
 pub use online::{OnlineLearner, StreamReport};
-pub use rtrl::{Rtrl, RtrlOptions, Update};
+pub use rtrl::{Rtrl, RtrlOptions, Update, auto_block_columns};
 pub use truncated::TruncatedBptt;

@@ -241,7 +241,7 @@ fn median(xs: &[usize]) -> Option<usize> {
 fn long_lag_contrast(mode: Mode, bar: &ProgressBar) -> DynResult<(String, Value)> {
     // (p, learning rate, trials, budget in sequences).
     let settings: [(usize, f64, u64, usize); 2] = match mode {
-        Mode::Full => [(4, 1.0, 18, 2_000_000), (10, 1.0, 4, 500_000)],
+        Mode::Full => [(4, 1.0, 18, 5_000_000), (10, 1.0, 4, 500_000)],
         Mode::Quick => [(4, 1.0, 2, 20_000), (10, 1.0, 1, 2_000)],
     };
     let mut md = String::from(

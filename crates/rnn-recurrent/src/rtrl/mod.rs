@@ -51,7 +51,7 @@ pub enum Update {
 /// ```
 /// use rnn_recurrent::{RtrlOptions, Update};
 /// let options = RtrlOptions::default().update(Update::Accumulate).teacher_forcing(true).memory_limit(1 << 20);
-/// assert_eq!(options.block_columns, 128);
+/// assert_eq!(options.block_columns, None); // chosen from the sizes
 /// assert_eq!(options.memory_limit, Some(1 << 20));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,14 +62,20 @@ pub struct RtrlOptions {
     /// value (default off).
     pub teacher_forcing: bool,
     /// Whether the sensitivity update runs its column blocks on the current rayon pool (default
-    /// on; only when there is more than one block and N²·Wc ≥ 2¹⁸, below which a fork-join
-    /// costs about what it saves). The result is bit-identical either way and whatever the
-    /// number of threads: the blocks depend on the sizes alone, and each is computed serially.
+    /// on; only when there is more than one block and N²·Wc ≥ 2²², below which a fork-join
+    /// costs about what it saves: N ≈ 40 fully connected). The result is bit-identical either
+    /// way and whatever the number of threads: the blocks depend on the sizes alone, and each
+    /// is computed serially.
+    ///
+    /// Each step forks and joins once; called from outside the pool, a step first wakes the
+    /// workers. A training loop run inside the pool (`rayon::scope`, `ThreadPool::install`)
+    /// keeps them awake between steps (measured on 2 cores at N = 64: 1.9× over one thread
+    /// inside the pool, 1.6× from outside).
     pub parallel: bool,
-    /// The width, in columns of P, of the blocks the sensitivity update is split into (at least
-    /// 1; default 128). Each block is one `N × N` by `N × block_columns` product; the default
-    /// keeps the product near the kernel's peak and gives the threads enough blocks to share.
-    pub block_columns: usize,
+    /// The width, in columns of P, of the blocks the sensitivity update is split into, or
+    /// `None` (default) for [`auto_block_columns`]. Each block is one `N × N` by
+    /// `N × block_columns` product.
+    pub block_columns: Option<usize>,
     /// The most bytes the sensitivities may take ([`Rtrl::sensitivity_bytes`]); `None`
     /// (default) for no limit beyond what the allocator gives.
     pub memory_limit: Option<u64>,
@@ -81,15 +87,15 @@ impl Default for RtrlOptions {
             update: Update::RealTime,
             teacher_forcing: false,
             parallel: true,
-            block_columns: 128,
+            block_columns: None,
             memory_limit: None,
         }
     }
 }
 
 impl RtrlOptions {
-    /// The default options: real time, no teacher forcing, parallel, blocks of 128 columns, no
-    /// memory limit.
+    /// The default options: real time, no teacher forcing, parallel, blocks sized by
+    /// [`auto_block_columns`], no memory limit.
     pub fn new() -> Self {
         Self::default()
     }
@@ -114,7 +120,7 @@ impl RtrlOptions {
 
     /// The width of the column blocks of P (at least 1; checked by [`Rtrl::new`]).
     pub fn block_columns(mut self, columns: usize) -> Self {
-        self.block_columns = columns;
+        self.block_columns = Some(columns);
         self
     }
 
@@ -129,11 +135,31 @@ impl RtrlOptions {
     /// # Errors
     /// [`Error::InvalidConfig`] for `block_columns` 0.
     pub fn validate(&self) -> Result<()> {
-        if self.block_columns == 0 {
+        if self.block_columns == Some(0) {
             return Err(Error::config("RTRL block columns", "at least 1", 0));
         }
         Ok(())
     }
+}
+
+/// The block width [`RtrlOptions`] uses by default for `weights` columns of P: blocks of about
+/// 256 columns (wide enough for the matrix kernel to run near its peak), their number rounded
+/// down to a multiple of 8 (of 2 below 8) so that 2, 4 or 8 threads get equal shares. It
+/// depends on the size alone, so results do not depend on the thread count.
+///
+/// ```
+/// use rnn_recurrent::auto_block_columns;
+/// assert_eq!(auto_block_columns(64 * 69), 276); // N = 64, M = 4: 16 blocks
+/// assert_eq!(auto_block_columns(100), 100);     // one block
+/// ```
+pub fn auto_block_columns(weights: usize) -> usize {
+    const TARGET: usize = 256;
+    let blocks = match weights / TARGET {
+        0 | 1 => 1,
+        b if b < 8 => b & !1,
+        b => b & !7,
+    };
+    weights.div_ceil(blocks).max(1)
 }
 
 /// Real-time recurrent learning for a [`FullyRecurrent`] network (Williams & Zipser 1989).
@@ -409,7 +435,7 @@ impl<T: Real> Rtrl<T> {
             &self.p,
             &mut w.next,
             grad,
-            self.options.block_columns,
+            self.options.block_columns.unwrap_or_else(|| auto_block_columns(w.weights.len())),
             self.options.parallel,
         );
         std::mem::swap(&mut self.p, &mut w.next);

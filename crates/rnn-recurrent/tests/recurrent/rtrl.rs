@@ -114,7 +114,7 @@ fn one_step_follows_the_sensitivity_recursion_from_a_given_p0() {
 
 /// Runs real-time RTRL on a fixed stream and returns the weights and final sensitivities.
 fn run_stream(options: RtrlOptions, steps: usize) -> (Vec<f64>, Vec<f64>) {
-    let net = RecurrentConfig::new(3, 24, 2).init_range(0.5).seed(5).build::<f64>().unwrap();
+    let net = RecurrentConfig::new(3, 48, 2).init_range(0.5).seed(5).build::<f64>().unwrap();
     let mut learner = Rtrl::new(net, options).unwrap();
     let mut sgd = Sgd::new(0.05).unwrap();
     for t in 0..steps {
@@ -127,16 +127,18 @@ fn run_stream(options: RtrlOptions, steps: usize) -> (Vec<f64>, Vec<f64>) {
 
 #[test]
 fn results_are_bit_identical_whatever_the_thread_count() {
-    // Wc = 24 · 28 = 672 columns in blocks of 13: 52 blocks, the last one partial; N²·Wc is
-    // above the size from which the blocks go to the rayon pool.
-    let options = RtrlOptions::default().block_columns(13).teacher_forcing(true);
-    let sequential = run_stream(options.parallel(false), 40);
-    for threads in [1, 2, 3] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        let parallel = pool.install(|| run_stream(options.parallel(true), 40));
-        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&parallel.0), bits(&sequential.0), "weights with {threads} threads");
-        assert_eq!(bits(&parallel.1), bits(&sequential.1), "sensitivities with {threads} threads");
+    // Wc = 48 · 52 = 2496 columns, in blocks of 13 (192 blocks, the last one partial) or of the
+    // automatic width; N²·Wc is above the size from which the blocks go to the rayon pool.
+    for options in [RtrlOptions::default().block_columns(13), RtrlOptions::default()] {
+        let options = options.teacher_forcing(true);
+        let sequential = run_stream(options.parallel(false), 40);
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let parallel = pool.install(|| run_stream(options.parallel(true), 40));
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&parallel.0), bits(&sequential.0), "weights with {threads} threads");
+            assert_eq!(bits(&parallel.1), bits(&sequential.1), "sensitivities with {threads} threads");
+        }
     }
 }
 
