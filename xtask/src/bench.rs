@@ -259,7 +259,13 @@ fn write_report(dir: &Path, ours: &[Measured], peer: Option<&(BTreeMap<PeerKey, 
     for m in ours.iter().filter(|m| m.id.ends_with("_par")) {
         let seq_id = format!("{}_seq", m.id.trim_end_matches("_par"));
         if let Some(s) = ours.iter().find(|o| o.kind == m.kind && o.phase == m.phase && o.id == seq_id) {
-            speedups.push_str(&format!("| {} {} | {} | {:.2}× |\n", m.kind, m.phase, m.id.trim_end_matches("_par"), s.seconds / m.seconds));
+            speedups.push_str(&format!(
+                "| {} {} | {} | {:.2}× |\n",
+                m.kind,
+                m.phase,
+                m.id.trim_end_matches("_par"),
+                s.seconds / m.seconds
+            ));
         }
     }
     if !speedups.is_empty() {

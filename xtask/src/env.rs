@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 pub fn describe() -> Value {
     json!({
         "commit": command_line("git", &["rev-parse", "--short", "HEAD"]),
+        "uncommitted_changes": command_line("git", &["status", "--porcelain", "--untracked-files=no"]).map(|s| !s.is_empty()),
         "date_utc": utc_now(),
         "cpu": cpu_model(),
         "threads": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
@@ -17,8 +18,9 @@ pub fn describe() -> Value {
 /// One Markdown line describing the environment.
 pub fn markdown_line(env: &Value) -> String {
     let field = |k: &str| env[k].as_str().map(str::to_string).unwrap_or_else(|| "unknown".into());
+    let dirty = if env["uncommitted_changes"].as_bool() == Some(true) { " with uncommitted changes" } else { "" };
     format!(
-        "Commit {}, {} UTC, {} ({} hardware threads), {}.",
+        "Commit {}{dirty}, {} UTC, {} ({} hardware threads), {}.",
         field("commit"),
         field("date_utc"),
         field("cpu"),

@@ -54,7 +54,7 @@ impl Bptt {
     /// [`Error::DimensionMismatch`] for a sequence of the wrong width or a `grad` of the wrong
     /// length, [`Error::InvalidConfig`] for teacher forcing on a sequence with no target,
     /// [`Error::Allocation`] for a sequence too long to record, [`Error::NonFinite`] for an
-    /// output that overflowed.
+    /// output, the error or a gradient that overflowed.
     pub fn gradient<T: Real>(&self, net: &mut FullyRecurrent<T>, seq: &MaskedSequence<T>, grad: &mut [T]) -> Result<T> {
         check_sequence(net, seq)?;
         check_dim("gradient length (parameters)", net.num_params(), grad.len())?;
@@ -71,6 +71,8 @@ impl Bptt {
         let loss = squared_error(&outputs, seq.targets(), seq.present(), &mut dl);
         let forced = self.teacher_forcing.then_some(seq.present());
         trace.backward(net, 0..seq.len(), &dl, forced, grad);
+        rnn_core::error::check_finite("sequence error J", &[loss])?;
+        rnn_core::error::check_finite("gradient", grad)?;
         Ok(loss)
     }
 

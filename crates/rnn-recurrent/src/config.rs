@@ -92,30 +92,34 @@ impl RecurrentConfig {
     /// Checks the configuration.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for no unit, no output, an output index out of range or
-    /// repeated, an activation with no useful derivative ([`Activation::Sign`]), a negative or
+    /// [`Error::InvalidConfig`] for no unit, a size whose mask would exceed
+    /// [`MAX_MASK_ENTRIES`](crate::MAX_MASK_ENTRIES), no output, an output index out of range
+    /// or repeated, an activation with no useful derivative ([`Activation::Sign`]) or a
+    /// [`Activation::ScaledLogistic`] whose bounds are not finite with min < max, a negative or
     /// non-finite initial range; [`Error::DimensionMismatch`] for per-unit activations or a
     /// connectivity of another size; [`Error::Empty`] for a connectivity with no weight.
     pub fn validate(&self) -> Result<()> {
         if self.units == 0 {
             return Err(Error::config("units", "at least 1", 0));
         }
+        // Sizes first, with checked arithmetic, before anything is allocated.
+        crate::connectivity::mask_entries(self.inputs, self.units)?;
         if self.outputs.is_empty() {
             return Err(Error::config("outputs", format!("at least 1 of the {} units", self.units), 0));
         }
-        let mut seen = vec![false; self.units];
-        for &k in &self.outputs {
-            if k >= self.units {
-                return Err(Error::config("output unit", format!("an index below {}", self.units), k));
-            }
-            if std::mem::replace(&mut seen[k], true) {
-                return Err(Error::config("output units", "each unit at most once", format!("unit {k} twice")));
-            }
+        let mut sorted = self.outputs.clone();
+        sorted.sort_unstable();
+        if let Some(&k) = sorted.last().filter(|&&k| k >= self.units) {
+            return Err(Error::config("output unit", format!("an index below {}", self.units), k));
         }
-        let activations = self.activations();
-        rnn_core::error::check_dim("per-unit activations (units)", self.units, activations.len())?;
-        if let Some(f) = activations.iter().find(|f| !f.is_differentiable()) {
-            return Err(Error::config("activation", "a differentiable function (not Sign)", format!("{f:?}")));
+        if let Some(pair) = sorted.windows(2).find(|p| p[0] == p[1]) {
+            return Err(Error::config("output units", "each unit at most once", format!("unit {} twice", pair[0])));
+        }
+        if let Some(fs) = &self.unit_activations {
+            rnn_core::error::check_dim("per-unit activations (units)", self.units, fs.len())?;
+            fs.iter().try_for_each(|&f| check_activation(f))?;
+        } else {
+            check_activation(self.activation)?;
         }
         if !(self.init_range.is_finite() && self.init_range >= 0.0) {
             return Err(Error::config("initial weight range", "a finite r ≥ 0", self.init_range));
@@ -123,6 +127,7 @@ impl RecurrentConfig {
         if let Some(c) = &self.connectivity {
             rnn_core::error::check_dim("connectivity inputs", self.inputs, c.inputs())?;
             rnn_core::error::check_dim("connectivity units", self.units, c.units())?;
+            c.validate()?;
             if c.num_weights() == 0 {
                 return Err(Error::empty("connectivity (weights)", 1));
             }
@@ -130,13 +135,35 @@ impl RecurrentConfig {
         Ok(())
     }
 
+    /// [`validate`](Self::validate), and that the initial range and the activations' bounds
+    /// are finite in `T` (1e300 is a valid `f64` but infinite as `f32`).
+    fn validate_in<T: Real>(&self) -> Result<()> {
+        self.validate()?;
+        if !T::of_f64(self.init_range).is_finite() {
+            return Err(Error::config(
+                "initial weight range",
+                format!("a value finite in {}", T::NAME),
+                self.init_range,
+            ));
+        }
+        match &self.unit_activations {
+            Some(fs) => fs.iter().try_for_each(|&f| check_activation_in::<T>(f)),
+            None => check_activation_in::<T>(self.activation),
+        }
+    }
+
     /// Builds the network.
     ///
     /// # Errors
-    /// As [`validate`](Self::validate); [`Error::Allocation`] for a network too large to hold.
+    /// As [`validate`](Self::validate), and [`Error::InvalidConfig`] for an initial range or
+    /// activation bounds that are not finite in `T`; [`Error::Allocation`] for a network too
+    /// large to hold.
     pub fn build<T: Real>(&self) -> Result<FullyRecurrent<T>> {
-        self.validate()?;
-        let connectivity = self.connectivity.clone().unwrap_or_else(|| Connectivity::full(self.inputs, self.units));
+        self.validate_in::<T>()?;
+        let connectivity = match &self.connectivity {
+            Some(c) => c.clone(),
+            None => Connectivity::full(self.inputs, self.units)?,
+        };
         let mut net = FullyRecurrent::from_parts(connectivity, self.outputs.clone(), self.activations())?;
         let mut rng = rnn_core::rng::seeded(self.seed);
         rnn_core::init::uniform(rnn_core::Parameters::params_mut(&mut net), self.init_range, &mut rng)?;
@@ -146,6 +173,40 @@ impl RecurrentConfig {
     fn activations(&self) -> Vec<Activation> {
         self.unit_activations.clone().unwrap_or_else(|| vec![self.activation; self.units])
     }
+}
+
+/// An activation this crate can train: differentiable, and for a scaled logistic finite bounds
+/// min < max with a finite range.
+pub(crate) fn check_activation(f: Activation) -> Result<()> {
+    if let Activation::ScaledLogistic { min, max } = f
+        && !(min.is_finite() && max.is_finite() && min < max && (max - min).is_finite())
+    {
+        return Err(Error::config(
+            "activation",
+            "ScaledLogistic with finite min < max and a finite range max − min",
+            format!("min {min}, max {max}"),
+        ));
+    }
+    if !f.is_differentiable() {
+        return Err(Error::config("activation", "a differentiable function (not Sign)", format!("{f:?}")));
+    }
+    Ok(())
+}
+
+/// A scaled logistic whose bounds, range and derivative's numerator ((max − min)/2)² are
+/// finite in `T`.
+pub(crate) fn check_activation_in<T: Real>(f: Activation) -> Result<()> {
+    if let Activation::ScaledLogistic { min, max } = f {
+        let half = T::of_f64((max - min) / 2.0);
+        if ![T::of_f64(min), T::of_f64(max), T::of_f64(max - min), half * half].iter().all(|v| v.is_finite()) {
+            return Err(Error::config(
+                "activation",
+                format!("ScaledLogistic whose bounds, range and squared half-range are finite in {}", T::NAME),
+                format!("min {min}, max {max}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -163,21 +224,44 @@ mod tests {
             RecurrentConfig::new(1, 2, 1).activation(Activation::Sign),
             RecurrentConfig::new(1, 2, 1).init_range(f64::NAN),
             RecurrentConfig::new(1, 2, 1).init_range(-1.0),
+            RecurrentConfig::new(usize::MAX, 1, 1),
+            RecurrentConfig::new(usize::MAX - 1, 1, 1),
+            RecurrentConfig::new(1, 1 << 40, 1),
+            RecurrentConfig::new(1, usize::MAX / 2, 1),
+            RecurrentConfig::new(1, 2, 1).activation(Activation::ScaledLogistic { min: 1.0, max: 1.0 }),
+            RecurrentConfig::new(1, 2, 1).activation(Activation::ScaledLogistic { min: f64::NAN, max: 1.0 }),
+            RecurrentConfig::new(1, 2, 1).activation(Activation::ScaledLogistic { min: -1e308, max: 1e308 }),
         ];
         for c in bad {
             assert!(matches!(c.build::<f64>(), Err(Error::InvalidConfig { .. })), "{c:?}");
         }
         let c = RecurrentConfig::new(1, 2, 1).unit_activations(vec![Activation::Tanh]);
         assert!(matches!(c.build::<f64>(), Err(Error::DimensionMismatch { expected: 2, got: 1, .. })));
-        let c = RecurrentConfig::new(1, 2, 1).connectivity(Connectivity::full(2, 2));
+        let c = RecurrentConfig::new(1, 2, 1).connectivity(Connectivity::full(2, 2).unwrap());
         assert!(matches!(c.build::<f64>(), Err(Error::DimensionMismatch { .. })));
-        let c = RecurrentConfig::new(1, 2, 1).connectivity(Connectivity::none(1, 2));
+        let c = RecurrentConfig::new(1, 2, 1).connectivity(Connectivity::none(1, 2).unwrap());
         assert!(matches!(c.build::<f64>(), Err(Error::Empty { .. })));
+        // Finite in f64, not in f32.
+        assert!(RecurrentConfig::new(1, 3, 1).init_range(1e300).build::<f64>().is_ok());
+        assert!(matches!(
+            RecurrentConfig::new(1, 3, 1).init_range(1e300).build::<f32>(),
+            Err(Error::InvalidConfig { .. })
+        ));
+        let wide = Activation::ScaledLogistic { min: -1e39, max: 1e39 };
+        assert!(matches!(
+            RecurrentConfig::new(1, 3, 1).activation(wide).build::<f32>(),
+            Err(Error::InvalidConfig { .. })
+        ));
+        // A connectivity read from a file with a short mask.
+        let mut v = serde_json::to_value(RecurrentConfig::new(1, 2, 1).connectivity(Connectivity::full(1, 2).unwrap()))
+            .unwrap();
+        v["connectivity"]["allowed"] = serde_json::json!([true]);
+        assert!(serde_json::from_value::<RecurrentConfig>(v).is_err());
     }
 
     #[test]
     fn the_seed_decides_the_weights_and_masked_weights_are_zero() {
-        let c = Connectivity::full(1, 2).without(0, Source::Unit(1)).unwrap();
+        let c = Connectivity::full(1, 2).unwrap().without(0, Source::Unit(1)).unwrap();
         let a = RecurrentConfig::new(1, 2, 1).connectivity(c.clone()).seed(5).build::<f64>().unwrap();
         let b = RecurrentConfig::new(1, 2, 1).connectivity(c).seed(5).build::<f64>().unwrap();
         let other = RecurrentConfig::new(1, 2, 1).seed(6).build::<f64>().unwrap();

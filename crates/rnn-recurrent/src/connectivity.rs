@@ -20,17 +20,26 @@ pub enum Source {
     Bias,
 }
 
+/// The most entries a mask may have, `units × (inputs + units + 1)`: 2³⁶ (a mask of 64 GiB,
+/// and as many weights), far beyond what trains; larger sizes are refused before anything is
+/// allocated.
+pub const MAX_MASK_ENTRIES: usize = 1 << 36;
+
 /// The mask over W (`units × (inputs + units + 1)`): which weights exist.
 ///
 /// ```
 /// use rnn_recurrent::{Connectivity, Source};
 /// // One neuron connected to itself, with a bias and no input.
-/// let c = Connectivity::none(0, 1).with(0, Source::Unit(0)).unwrap().with(0, Source::Bias).unwrap();
+/// let c = Connectivity::none(0, 1)?.with(0, Source::Unit(0))?.with(0, Source::Bias)?;
 /// assert_eq!(c.num_weights(), 2);
 /// assert!(c.allows(0, Source::Unit(0)));
-/// assert_eq!(Connectivity::full(2, 3).num_weights(), 3 * (2 + 3 + 1));
+/// assert_eq!(Connectivity::full(2, 3)?.num_weights(), 3 * (2 + 3 + 1));
+/// // Sizes are checked before anything is allocated.
+/// assert!(Connectivity::full(1 << 40, 1 << 20).is_err());
+/// # Ok::<(), rnn_core::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawConnectivity")]
 pub struct Connectivity {
     inputs: usize,
     units: usize,
@@ -38,35 +47,60 @@ pub struct Connectivity {
     allowed: Vec<bool>,
 }
 
+/// The entries of a `units × (inputs + units + 1)` mask, or why there cannot be that many.
+pub(crate) fn mask_entries(inputs: usize, units: usize) -> Result<usize> {
+    let columns = inputs.checked_add(units).and_then(|c| c.checked_add(1));
+    match columns.and_then(|c| c.checked_mul(units)) {
+        Some(entries) if entries <= MAX_MASK_ENTRIES => Ok(entries),
+        _ => Err(Error::config(
+            "network size",
+            format!("units × (inputs + units + 1) at most 2^36 ({MAX_MASK_ENTRIES})"),
+            format!("{units} units and {inputs} inputs"),
+        )),
+    }
+}
+
 impl Connectivity {
     /// Every weight present (the default network).
-    pub fn full(inputs: usize, units: usize) -> Self {
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when `units × (inputs + units + 1)` exceeds
+    /// [`MAX_MASK_ENTRIES`], [`Error::Allocation`] when the mask cannot be allocated.
+    pub fn full(inputs: usize, units: usize) -> Result<Self> {
         Self::from_fn(inputs, units, |_, _| true)
     }
 
     /// No weight at all; add them with [`with`](Self::with).
-    pub fn none(inputs: usize, units: usize) -> Self {
+    ///
+    /// # Errors
+    /// As [`full`](Self::full).
+    pub fn none(inputs: usize, units: usize) -> Result<Self> {
         Self::from_fn(inputs, units, |_, _| false)
     }
 
     /// `allow(unit, source)` for every entry.
     ///
+    /// # Errors
+    /// As [`full`](Self::full).
+    ///
     /// ```
     /// use rnn_recurrent::{Connectivity, Source};
     /// // No self-connections.
-    /// let c = Connectivity::from_fn(1, 3, |k, s| s != Source::Unit(k));
+    /// let c = Connectivity::from_fn(1, 3, |k, s| s != Source::Unit(k))?;
     /// assert_eq!(c.num_weights(), 3 * 5 - 3);
+    /// # Ok::<(), rnn_core::Error>(())
     /// ```
-    pub fn from_fn(inputs: usize, units: usize, mut allow: impl FnMut(usize, Source) -> bool) -> Self {
+    pub fn from_fn(inputs: usize, units: usize, mut allow: impl FnMut(usize, Source) -> bool) -> Result<Self> {
+        let entries = mask_entries(inputs, units)?;
+        let mut allowed = rnn_core::alloc::try_filled("connectivity mask", entries, false)?;
         let columns = inputs + units + 1;
-        let mut allowed = Vec::with_capacity(units * columns);
         for j in 0..columns {
             let source = source_of(inputs, units, j);
             for k in 0..units {
-                allowed.push(allow(k, source));
+                allowed[j * units + k] = allow(k, source);
             }
         }
-        Self { inputs, units, allowed }
+        Ok(Self { inputs, units, allowed })
     }
 
     /// The mask from a `units × (inputs + units + 1)` matrix (columns: inputs, units, bias).
@@ -82,6 +116,7 @@ impl Connectivity {
     /// ```
     pub fn from_matrix(inputs: usize, mask: &DMatrix<bool>) -> Result<Self> {
         let units = mask.nrows();
+        mask_entries(inputs, units)?;
         rnn_core::error::check_dim(
             &format!("connectivity mask columns (inputs {inputs} + units {units} + bias)"),
             inputs + units + 1,
@@ -166,11 +201,9 @@ impl Connectivity {
         self.allowed[range.start * self.units..range.end * self.units].iter().filter(|&&a| a).count()
     }
 
-    /// Checks the stored length (for values read from a file).
+    /// Checks the sizes and the stored length (for values read from a file).
     pub(crate) fn validate(&self) -> Result<()> {
-        let expected = self.units.checked_mul(self.columns()).ok_or_else(|| {
-            Error::config("connectivity size", "units × (inputs + units + 1) within usize", self.units)
-        })?;
+        let expected = mask_entries(self.inputs, self.units)?;
         rnn_core::error::check_dim("connectivity mask entries", expected, self.allowed.len())
     }
 
@@ -179,6 +212,24 @@ impl Connectivity {
             return Err(Error::config("unit index", format!("below {}", self.units), unit));
         }
         Ok(self.column_of(source)? * self.units + unit)
+    }
+}
+
+/// A mask as read from a file, checked before it becomes a [`Connectivity`].
+#[derive(Deserialize)]
+struct RawConnectivity {
+    inputs: usize,
+    units: usize,
+    allowed: Vec<bool>,
+}
+
+impl TryFrom<RawConnectivity> for Connectivity {
+    type Error = Error;
+
+    fn try_from(raw: RawConnectivity) -> Result<Self> {
+        let c = Self { inputs: raw.inputs, units: raw.units, allowed: raw.allowed };
+        c.validate()?;
+        Ok(c)
     }
 }
 
@@ -199,7 +250,7 @@ mod tests {
 
     #[test]
     fn positions_are_column_major_and_sources_round_trip() {
-        let c = Connectivity::from_fn(1, 2, |k, s| !(k == 1 && s == Source::Input(0)));
+        let c = Connectivity::from_fn(1, 2, |k, s| !(k == 1 && s == Source::Input(0))).unwrap();
         let positions: Vec<_> = c.weight_positions().collect();
         assert_eq!(positions, [(0, 0), (0, 1), (1, 1), (0, 2), (1, 2), (0, 3), (1, 3)]);
         assert_eq!(c.count_in_columns(0..1), 1);
@@ -213,12 +264,24 @@ mod tests {
 
     #[test]
     fn with_and_without_check_their_indices() {
-        let c = Connectivity::none(2, 2);
+        let c = Connectivity::none(2, 2).unwrap();
         assert!(matches!(c.clone().with(2, Source::Bias), Err(Error::InvalidConfig { .. })));
         assert!(matches!(c.clone().with(0, Source::Input(2)), Err(Error::InvalidConfig { .. })));
         let c = c.with(1, Source::Input(1)).unwrap();
         assert!(c.allows(1, Source::Input(1)) && !c.allows(0, Source::Input(1)) && !c.allows(9, Source::Bias));
         assert_eq!(c.clone().without(1, Source::Input(1)).unwrap().num_weights(), 0);
         assert_eq!(Connectivity::from_matrix(2, &c.to_matrix()).unwrap(), c);
+    }
+
+    #[test]
+    fn sizes_that_overflow_or_exceed_the_cap_are_refused_before_allocating() {
+        for (inputs, units) in [(usize::MAX, 1), (usize::MAX - 1, 1), (1, usize::MAX / 2), (1 << 40, 1), (1, 1 << 20)] {
+            assert!(matches!(Connectivity::full(inputs, units), Err(Error::InvalidConfig { .. })), "{inputs} {units}");
+        }
+        assert!(Connectivity::from_matrix(usize::MAX, &DMatrix::from_element(1, 1, true)).is_err());
+        let short = serde_json::json!({ "inputs": 1, "units": 2, "allowed": [true] });
+        assert!(serde_json::from_value::<Connectivity>(short).is_err());
+        let wrapping = serde_json::json!({ "inputs": usize::MAX, "units": 1, "allowed": [true] });
+        assert!(serde_json::from_value::<Connectivity>(wrapping).is_err());
     }
 }

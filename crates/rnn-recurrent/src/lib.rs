@@ -13,7 +13,7 @@ mod truncated;
 
 pub use bptt::Bptt;
 pub use config::RecurrentConfig;
-pub use connectivity::{Connectivity, Source};
+pub use connectivity::{Connectivity, MAX_MASK_ENTRIES, Source};
 pub use network::FullyRecurrent;
 pub use online::{OnlineLearner, StreamReport};
 pub use rtrl::{Rtrl, RtrlOptions, Update, auto_block_columns};

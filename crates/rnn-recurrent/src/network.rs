@@ -36,7 +36,7 @@ use crate::{Connectivity, Source};
 /// assert!(outputs.iter().all(|y| (0.0..1.0).contains(y)));
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(bound = "")]
+#[serde(bound = "", try_from = "RawNetwork<T>")]
 pub struct FullyRecurrent<T: Real> {
     connectivity: Connectivity,
     outputs: Vec<usize>,
@@ -57,13 +57,22 @@ struct Dense<T: Real> {
     positions: Vec<usize>,
     /// z(t) for [`FullyRecurrent::step`], `(M + N + 1) × B`.
     z: DMatrix<T>,
+    /// The new state of [`FullyRecurrent::step`] until it is accepted, `N × B`.
+    next: DMatrix<T>,
     /// The buffers of the last batch, kept for the next one of the same shape.
     trace: Option<Box<crate::trace::Trace<T>>>,
 }
 
 impl<T: Real> Default for Dense<T> {
     fn default() -> Self {
-        Self { w: DMatrix::zeros(0, 0), fresh: false, positions: Vec::new(), z: DMatrix::zeros(0, 0), trace: None }
+        Self {
+            w: DMatrix::zeros(0, 0),
+            fresh: false,
+            positions: Vec::new(),
+            z: DMatrix::zeros(0, 0),
+            next: DMatrix::zeros(0, 0),
+            trace: None,
+        }
     }
 }
 
@@ -74,6 +83,7 @@ impl<T: Real> FullyRecurrent<T> {
         outputs: Vec<usize>,
         activations: Vec<Activation>,
     ) -> Result<Self> {
+        connectivity.validate()?;
         let layout = layout_of(&connectivity)?;
         let params = rnn_core::alloc::try_filled("network weights", layout.len(), T::zero())?;
         let initial_state = vec![T::zero(); connectivity.units()];
@@ -162,23 +172,32 @@ impl<T: Real> FullyRecurrent<T> {
     }
 
     /// y(0) for a batch: `N × batch`, every column the initial state.
-    pub fn initial_states(&self, batch: usize) -> DMatrix<T> {
-        DMatrix::from_fn(self.units(), batch, |k, _| self.initial_state[k])
+    ///
+    /// # Errors
+    /// [`Error::Allocation`] when `N × batch` values cannot be allocated.
+    pub fn initial_states(&self, batch: usize) -> Result<DMatrix<T>> {
+        let n = self.units();
+        let len = rnn_core::alloc::checked_size("initial states (units × batch)", n, batch)?;
+        let mut v = rnn_core::alloc::try_filled("initial states (units × batch)", len, T::zero())?;
+        for column in v.chunks_exact_mut(n) {
+            column.copy_from_slice(&self.initial_state);
+        }
+        Ok(DMatrix::from_vec(n, batch, v))
     }
 
     /// One step for a batch: y ← f(W [x; y; 1]), x `M × B`, y `N × B`.
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] for shapes that disagree, [`Error::NonFinite`] for NaN or
-    /// infinity in x or y, or in the new y (named `"network output"`).
+    /// infinity in x or y, or in the new y (named `"network output"`; y is then unchanged).
     ///
     /// ```
     /// use nalgebra::DMatrix;
     /// use rnn_recurrent::RecurrentConfig;
     /// let mut net = RecurrentConfig::new(2, 3, 1).build::<f64>().unwrap();
-    /// let mut y = net.initial_states(4);
+    /// let mut y = net.initial_states(4).unwrap();
     /// net.step(&DMatrix::from_element(2, 4, 1.0), &mut y).unwrap();
-    /// assert_eq!(net.outputs_of(&y).shape(), (1, 4));
+    /// assert_eq!(net.outputs_of(&y).unwrap().shape(), (1, 4));
     /// ```
     pub fn step(&mut self, x: &DMatrix<T>, y: &mut DMatrix<T>) -> Result<()> {
         check_dim("input rows (inputs)", self.inputs(), x.nrows())?;
@@ -192,14 +211,28 @@ impl<T: Real> FullyRecurrent<T> {
             z = DMatrix::zeros(self.connectivity.columns(), x.ncols());
         }
         self.fill_z(&mut z.as_view_mut(), &x.as_view(), &y.as_view());
-        self.step_into(&z.as_view(), y.as_mut_slice(), Threads::Auto);
+        let mut next = std::mem::replace(&mut self.dense.next, DMatrix::zeros(0, 0));
+        if next.shape() != y.shape() {
+            next = DMatrix::zeros(y.nrows(), y.ncols());
+        }
+        self.step_into(&z.as_view(), next.as_mut_slice(), Threads::Auto);
+        let finite = check_finite("network output", next.as_slice());
+        if finite.is_ok() {
+            // y changes only when the step succeeds.
+            y.copy_from(&next);
+        }
         self.dense.z = z;
-        check_finite("network output", y.as_slice())
+        self.dense.next = next;
+        finite
     }
 
     /// The output units' rows of a state `N × B`: `K × B`.
-    pub fn outputs_of(&self, y: &DMatrix<T>) -> DMatrix<T> {
-        DMatrix::from_fn(self.outputs.len(), y.ncols(), |k, b| y[(self.outputs[k], b)])
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] unless `y` has one row per unit.
+    pub fn outputs_of(&self, y: &DMatrix<T>) -> Result<DMatrix<T>> {
+        check_dim("state rows (units)", self.units(), y.nrows())?;
+        Ok(DMatrix::from_fn(self.outputs.len(), y.ncols(), |k, b| y[(self.outputs[k], b)]))
     }
 
     /// Runs one sequence (inputs `M × L`) from the initial state; the outputs, `K × L`, column t
@@ -243,8 +276,12 @@ impl<T: Real> FullyRecurrent<T> {
             self.dense.w = DMatrix::zeros(n, c);
         }
         let w = self.dense.w.as_mut_slice();
-        for (&i, &v) in self.dense.positions.iter().zip(&self.params) {
-            w[i] = v;
+        if w.len() == self.params.len() {
+            w.copy_from_slice(&self.params);
+        } else {
+            for (&i, &v) in self.dense.positions.iter().zip(&self.params) {
+                w[i] = v;
+            }
         }
         self.dense.fresh = true;
     }
@@ -270,9 +307,22 @@ impl<T: Real> FullyRecurrent<T> {
         self.dense.trace = Some(Box::new(trace));
     }
 
-    /// Index in W's column-major storage of each parameter.
-    pub(crate) fn positions(&self) -> &[usize] {
-        &self.dense.positions
+    /// Whether the outputs are units 0..K in order (then their rows lead every state column).
+    pub(crate) fn outputs_are_leading(&self) -> bool {
+        self.outputs.iter().enumerate().all(|(k, &unit)| k == unit)
+    }
+
+    /// The parameters' entries of a dense `N × (M + N + 1)` matrix (a weight gradient), into
+    /// `out`; the network must be synced.
+    pub(crate) fn gather(&self, dense: &[T], out: &mut [T]) {
+        if out.len() == dense.len() {
+            // Every weight present: the parameters are W in column-major order.
+            out.copy_from_slice(dense);
+            return;
+        }
+        for (o, &i) in out.iter_mut().zip(&self.dense.positions) {
+            *o = dense[i];
+        }
     }
 
     /// Writes z = [x; y; 1] into `z` (`(M + N + 1) × B`).
@@ -340,18 +390,46 @@ impl<T: Real> FullyRecurrent<T> {
         }
         check_dim("per-unit activations (units)", n, self.activations.len())?;
         check_dim("initial state (units)", n, self.initial_state.len())?;
-        if self.outputs.is_empty() || self.outputs.iter().any(|&k| k >= n) {
+        let mut sorted = self.outputs.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if self.outputs.is_empty() || sorted.len() != self.outputs.len() || sorted.last().is_some_and(|&k| k >= n) {
             return Err(Error::config(
                 "output units",
-                format!("1 or more indices below {n}"),
+                format!("1 or more distinct indices below {n}"),
                 format!("{:?}", self.outputs),
             ));
         }
+        self.activations.iter().try_for_each(|&f| crate::config::check_activation(f))?;
+        self.activations.iter().try_for_each(|&f| crate::config::check_activation_in::<T>(f))?;
         check_dim("parameters (weights the connectivity allows)", self.connectivity.num_weights(), self.params.len())?;
         if self.layout != layout_of(&self.connectivity)? {
             return Err(Error::Corrupt("parameter layout disagrees with the connectivity".into()));
         }
         Ok(())
+    }
+}
+
+/// A network as read by serde, checked ([`Persist::validate`]) before it becomes one.
+#[derive(Deserialize)]
+#[serde(bound = "")]
+struct RawNetwork<T: Real> {
+    connectivity: Connectivity,
+    outputs: Vec<usize>,
+    activations: Vec<Activation>,
+    initial_state: Vec<T>,
+    layout: ParamLayout,
+    params: Vec<T>,
+}
+
+impl<T: Real> TryFrom<RawNetwork<T>> for FullyRecurrent<T> {
+    type Error = Error;
+
+    fn try_from(raw: RawNetwork<T>) -> Result<Self> {
+        let RawNetwork { connectivity, outputs, activations, initial_state, layout, params } = raw;
+        let net = Self { connectivity, outputs, activations, initial_state, layout, params, dense: Dense::default() };
+        net.validate()?;
+        Ok(net)
     }
 }
 
@@ -400,9 +478,6 @@ impl<T: Real> Persist for FullyRecurrent<T> {
     /// Checks the connectivity, outputs, activations, layout and that every value is finite.
     fn validate(&self) -> Result<()> {
         self.validate_shape()?;
-        if let Some(f) = self.activations.iter().find(|f| !f.is_differentiable()) {
-            return Err(Error::config("activation", "a differentiable function", format!("{f:?}")));
-        }
         check_finite("weights", &self.params)?;
         check_finite("initial state", &self.initial_state)
     }
@@ -416,7 +491,7 @@ mod tests {
     #[test]
     fn one_self_connected_neuron_follows_its_recurrence() {
         // y(t+1) = tanh(w y(t) + b), y(0) = 0.5.
-        let c = Connectivity::none(0, 1).with(0, Source::Unit(0)).unwrap().with(0, Source::Bias).unwrap();
+        let c = Connectivity::none(0, 1).unwrap().with(0, Source::Unit(0)).unwrap().with(0, Source::Bias).unwrap();
         let mut net =
             RecurrentConfig::new(0, 1, 1).connectivity(c).activation(Activation::Tanh).build::<f64>().unwrap();
         net.set_weight(0, Source::Unit(0), 0.9).unwrap();
@@ -433,7 +508,7 @@ mod tests {
 
     #[test]
     fn absent_weights_cannot_be_set_and_stay_zero_in_w() {
-        let c = Connectivity::full(1, 2).without(1, Source::Unit(0)).unwrap();
+        let c = Connectivity::full(1, 2).unwrap().without(1, Source::Unit(0)).unwrap();
         let mut net = RecurrentConfig::new(1, 2, 1).connectivity(c).seed(2).build::<f64>().unwrap();
         assert_eq!(net.num_weights(), 7);
         assert_eq!(net.weight(1, Source::Unit(0)), None);
@@ -451,15 +526,39 @@ mod tests {
         let mut net = RecurrentConfig::new(2, 3, 2).seed(9).init_range(1.0).build::<f64>().unwrap();
         let xs = DMatrix::from_fn(2, 4, |i, t| (i + t) as f64 * 0.3 - 0.5);
         let run = net.run(&xs).unwrap();
-        let mut y = net.initial_states(1);
+        let mut y = net.initial_states(1).unwrap();
         for t in 0..4 {
             net.step(&xs.columns(t, 1).into_owned(), &mut y).unwrap();
-            let out = net.outputs_of(&y);
+            let out = net.outputs_of(&y).unwrap();
             assert!((out[(0, 0)] - run[(0, t)]).abs() < 1e-15 && (out[(1, 0)] - run[(1, t)]).abs() < 1e-15);
         }
         assert!(matches!(net.step(&DMatrix::zeros(3, 1), &mut y), Err(Error::DimensionMismatch { .. })));
         assert!(matches!(net.step(&DMatrix::zeros(2, 2), &mut y), Err(Error::DimensionMismatch { .. })));
         assert!(matches!(net.run(&DMatrix::zeros(2, 0)), Err(Error::Empty { .. })));
         assert!(matches!(net.run(&DMatrix::from_element(2, 1, f64::INFINITY)), Err(Error::NonFinite { .. })));
+        assert!(matches!(net.outputs_of(&DMatrix::zeros(1, 1)), Err(Error::DimensionMismatch { .. })));
+        assert!(net.initial_states(usize::MAX).is_err());
+    }
+
+    #[test]
+    fn a_step_that_overflows_leaves_the_state_alone() {
+        let mut net = RecurrentConfig::new(1, 1, 1).activation(Activation::Identity).build::<f64>().unwrap();
+        net.set_weight(0, Source::Input(0), 10.0).unwrap();
+        let mut y = DMatrix::from_element(1, 1, 0.25);
+        assert!(matches!(net.step(&DMatrix::from_element(1, 1, 1e308), &mut y), Err(Error::NonFinite { .. })));
+        assert_eq!(y[(0, 0)], 0.25);
+    }
+
+    #[test]
+    fn deserialising_checks_the_network() {
+        let net = RecurrentConfig::new(1, 2, 2).seed(1).build::<f64>().unwrap();
+        let good = serde_json::to_value(&net).unwrap();
+        assert!(serde_json::from_value::<FullyRecurrent<f64>>(good.clone()).is_ok());
+        let mut short = good.clone();
+        short["params"] = serde_json::json!([0.5]);
+        assert!(serde_json::from_value::<FullyRecurrent<f64>>(short).is_err());
+        let mut twice = good;
+        twice["outputs"] = serde_json::json!([0, 0]);
+        assert!(serde_json::from_value::<FullyRecurrent<f64>>(twice).is_err());
     }
 }

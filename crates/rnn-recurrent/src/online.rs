@@ -22,6 +22,8 @@ pub struct StreamReport<T: Real> {
     pub max_abs_error: T,
     /// The outputs, `K × L`, column t being y_out(t+1) as computed during learning.
     pub outputs: DMatrix<T>,
+    /// How many targets were present (`loss / targets` is the mean of ½e²).
+    pub targets: usize,
     /// How many times the weights changed.
     pub updates: usize,
 }
@@ -51,6 +53,9 @@ pub trait OnlineLearner<T: Real> {
     /// How many times this learner has changed the weights.
     fn updates(&self) -> usize;
 
+    /// Whether outputs with a target enter the next step as their targets.
+    fn teacher_forcing(&self) -> bool;
+
     /// The state ỹ(t) the next step starts from (N values; teacher-forced outputs hold their
     /// targets): with [`network`](Self::network), enough to run on without learning.
     fn state(&self) -> &[T];
@@ -66,9 +71,17 @@ pub trait OnlineLearner<T: Real> {
     /// then [`flush`](Self::flush).
     ///
     /// # Errors
-    /// As [`step`](Self::step), with shapes checked before the first step.
+    /// As [`step`](Self::step), with shapes checked before the first step;
+    /// [`rnn_core::Error::InvalidConfig`] for teacher forcing on a sequence with no target.
     fn learn(&mut self, seq: &MaskedSequence<T>, opt: &mut dyn Optimizer<T>) -> Result<StreamReport<T>> {
         check_sequence(self.network(), seq)?;
+        if self.teacher_forcing() && seq.present_count() == 0 {
+            return Err(rnn_core::Error::config(
+                "teacher forcing",
+                "a sequence with at least one target",
+                "none present",
+            ));
+        }
         self.reset();
         let (k, len) = (seq.target_size(), seq.len());
         let mut outputs = DMatrix::zeros(k, len);
@@ -90,7 +103,8 @@ pub trait OnlineLearner<T: Real> {
             }
         }
         self.flush(opt)?;
-        Ok(StreamReport { loss, max_abs_error, outputs, updates: self.updates() - updates_before })
+        let targets = seq.present_count();
+        Ok(StreamReport { loss, max_abs_error, outputs, targets, updates: self.updates() - updates_before })
     }
 }
 

@@ -62,7 +62,7 @@ impl<T: Real> Trace<T> {
             batch,
             z: zeros("trace of z(t)", c, cols)?,
             y: zeros("trace of y(t)", n, cols)?,
-            state: net.initial_states(batch),
+            state: net.initial_states(batch)?,
             delta: zeros("backpropagated errors", n, cols)?,
             future: zeros("backpropagated errors", n, batch)?,
             grad_w: zeros("weight gradient", n, c)?,
@@ -164,7 +164,19 @@ impl<T: Real> Trace<T> {
 
     /// The output units' rows of y: `K × (L·B)`.
     pub fn outputs(&self, net: &FullyRecurrent<T>) -> DMatrix<T> {
-        DMatrix::from_fn(net.outputs().len(), self.y.ncols(), |k, j| self.y[(net.outputs()[k], j)])
+        let (n, k) = (net.units(), net.outputs().len());
+        let mut out = DMatrix::zeros(k, self.y.ncols());
+        let leading = net.outputs_are_leading();
+        for (o, y) in out.as_mut_slice().chunks_exact_mut(k).zip(self.y.as_slice().chunks_exact(n)) {
+            if leading {
+                o.copy_from_slice(&y[..k]);
+            } else {
+                for (v, &unit) in o.iter_mut().zip(net.outputs()) {
+                    *v = y[unit];
+                }
+            }
+        }
+        out
     }
 
     /// Moves slots `shift..steps` to `0..steps − shift` (a sliding window over a stream).
@@ -215,10 +227,7 @@ impl<T: Real> Trace<T> {
         let d = self.delta.columns(cols.start, cols.len());
         let z = self.z.columns(cols.start, cols.len());
         gemm_with(Threads::Auto, T::zero(), &mut self.grad_w.as_view_mut(), T::one(), &d, Op::N, &z, Op::T);
-        let g = self.grad_w.as_slice();
-        for (out, &i) in grad.iter_mut().zip(net.positions()) {
-            *out = g[i];
-        }
+        net.gather(self.grad_w.as_slice(), grad);
     }
 }
 
@@ -291,14 +300,22 @@ impl<T: Real> BackLoop<'_, T> {
             let t = self.start + i;
             let delta = &mut *deltas[i];
             delta.copy_from_slice(future);
+            let outputs = net.outputs();
+            let kk = outputs.len();
             for j in 0..width {
                 let col = t * b + first + j;
-                for (k, &unit) in net.outputs().iter().enumerate() {
-                    let d = &mut delta[j * n + unit];
-                    if self.forced.is_some_and(|f| f[(k, col)]) {
-                        *d = T::zero();
+                let dl = &self.dl_dout.as_slice()[col * kk..(col + 1) * kk];
+                let d = &mut delta[j * n..(j + 1) * n];
+                match self.forced {
+                    None if net.outputs_are_leading() => d[..kk].iter_mut().zip(dl).for_each(|(d, &g)| *d += g),
+                    _ => {
+                        for (k, &unit) in outputs.iter().enumerate() {
+                            if self.forced.is_some_and(|f| f[(k, col)]) {
+                                d[unit] = T::zero();
+                            }
+                            d[unit] += dl[k];
+                        }
                     }
-                    *d += self.dl_dout[(k, col)];
                 }
             }
             let y0 = (t * b + first) * n;

@@ -32,7 +32,7 @@ pub struct TruncatedBptt<T: Real> {
     h: usize,
     h_prime: usize,
     teacher_forcing: bool,
-    /// The last `filled` ≤ h steps, oldest in slot 0.
+    /// The last `filled` ≤ h steps, oldest in slot 0, and a spare slot for the step running.
     trace: Trace<T>,
     filled: usize,
     /// Steps since the last weight change.
@@ -60,7 +60,8 @@ impl<T: Real> TruncatedBptt<T> {
             return Err(Error::config("update interval h′", format!("in 1..={h} (h)"), h_prime));
         }
         net.sync();
-        let trace = Trace::new(&net, h, 1)?;
+        let slots = h.checked_add(1).ok_or_else(|| Error::config("truncation depth h", "below usize::MAX", h))?;
+        let trace = Trace::new(&net, slots, 1)?;
         let k = net.outputs().len();
         let grad = vec![T::zero(); net.num_params()];
         Ok(Self {
@@ -70,9 +71,9 @@ impl<T: Real> TruncatedBptt<T> {
             trace,
             filled: 0,
             pending: 0,
-            targets: DMatrix::zeros(k, h),
-            present: DMatrix::from_element(k, h, false),
-            dl: DMatrix::zeros(k, h),
+            targets: DMatrix::zeros(k, slots),
+            present: DMatrix::from_element(k, slots, false),
+            dl: DMatrix::zeros(k, slots),
             grad,
             updates: 0,
             saved_state: DMatrix::zeros(net.units(), 1),
@@ -101,30 +102,19 @@ impl<T: Real> TruncatedBptt<T> {
         self.net
     }
 
-    /// Drops the oldest slot when the window is full.
-    fn make_room(&mut self) {
-        if self.filled < self.h {
-            return;
-        }
-        self.trace.shift_left(1);
-        for j in 0..self.h - 1 {
-            self.targets.swap_columns(j, j + 1);
-            self.present.swap_columns(j, j + 1);
-        }
-        self.filled -= 1;
-    }
-
     /// Backpropagates the pending steps' errors through the window and updates the weights;
-    /// pending steps without a target change nothing. Returns whether the weights changed.
+    /// pending steps without a target change nothing. Returns whether the weights changed. When
+    /// the optimizer refuses, the weights stay as they were and the pending errors are kept for
+    /// the next update.
     fn update(&mut self, opt: &mut dyn Optimizer<T>) -> Result<bool> {
-        let pending = self.filled - self.pending..self.filled;
+        let pending = self.filled.saturating_sub(self.pending)..self.filled;
         if !pending.clone().any(|slot| self.present.column(slot).iter().any(|&p| p)) {
             self.pending = 0;
             return Ok(false);
         }
         let outputs = self.net.outputs().to_vec();
         self.dl.fill(T::zero());
-        for slot in self.filled - self.pending..self.filled {
+        for slot in pending {
             for (k, &unit) in outputs.iter().enumerate() {
                 if self.present[(k, slot)] {
                     self.dl[(k, slot)] = self.trace.y[(unit, slot)] - self.targets[(k, slot)];
@@ -133,11 +123,25 @@ impl<T: Real> TruncatedBptt<T> {
         }
         let forced = self.teacher_forcing.then_some(&self.present);
         self.trace.backward(&self.net, 0..self.filled, &self.dl, forced, &mut self.grad);
-        self.pending = 0;
-        opt.step(self.net.params_mut(), &self.grad)?;
+        let refused = opt.step(self.net.params_mut(), &self.grad);
         self.net.sync();
+        refused?;
+        self.pending = 0;
         self.updates += 1;
         Ok(true)
+    }
+
+    /// Drops the oldest slot once the window holds h + 1 steps.
+    fn trim(&mut self) {
+        if self.filled <= self.h {
+            return;
+        }
+        self.trace.shift_left(1);
+        for j in 0..self.h {
+            self.targets.swap_columns(j, j + 1);
+            self.present.swap_columns(j, j + 1);
+        }
+        self.filled -= 1;
     }
 }
 
@@ -154,7 +158,8 @@ impl<T: Real> OnlineLearner<T> for TruncatedBptt<T> {
 
     fn step(&mut self, x: &[T], targets: &[T], present: &[bool], opt: &mut dyn Optimizer<T>) -> Result<T> {
         check_step(&self.net, x, targets, present)?;
-        self.make_room();
+        // The window holds at most h steps between calls; the new one goes into the spare slot
+        // h + 1, so a step that fails leaves the window as it was.
         let slot = self.filled;
         for k in 0..targets.len() {
             self.targets[(k, slot)] = if present[k] { targets[k] } else { T::zero() };
@@ -164,13 +169,6 @@ impl<T: Real> OnlineLearner<T> for TruncatedBptt<T> {
         let forcing = self.teacher_forcing.then_some(Forcing { targets: &self.targets, present: &self.present });
         self.saved_state.copy_from(&self.trace.state);
         self.trace.forward_step(&self.net, slot, &x, forcing, slot);
-        if let Err(e) = rnn_core::error::check_finite("network output", self.trace.y.column(slot).as_slice()) {
-            // Forget the step: the window and the state stay as they were before it.
-            self.trace.state.copy_from(&self.saved_state);
-            return Err(e);
-        }
-        self.filled += 1;
-        self.pending += 1;
         let half = T::of_f64(0.5);
         let mut loss = T::zero();
         for (k, &unit) in self.net.outputs().iter().enumerate() {
@@ -179,7 +177,17 @@ impl<T: Real> OnlineLearner<T> for TruncatedBptt<T> {
                 loss += half * e * e;
             }
         }
-        if self.pending == self.h_prime {
+        let checked = rnn_core::error::check_finite("network output", self.trace.y.column(slot).as_slice())
+            .and_then(|()| rnn_core::error::check_finite("step error J(t)", &[loss]));
+        if let Err(e) = checked {
+            // Forget the step: the window and the state stay as they were before it.
+            self.trace.state.copy_from(&self.saved_state);
+            return Err(e);
+        }
+        self.filled += 1;
+        self.pending += 1;
+        self.trim();
+        if self.pending >= self.h_prime {
             self.update(opt)?;
         }
         Ok(loss)
@@ -199,6 +207,10 @@ impl<T: Real> OnlineLearner<T> for TruncatedBptt<T> {
 
     fn state(&self) -> &[T] {
         self.trace.state.as_slice()
+    }
+
+    fn teacher_forcing(&self) -> bool {
+        self.teacher_forcing
     }
 
     fn flush(&mut self, opt: &mut dyn Optimizer<T>) -> Result<bool> {

@@ -86,6 +86,7 @@ pub fn run(args: &[String]) -> DynResult {
         crate::env::markdown_line(&env)
     );
     let mut results = serde_json::Map::new();
+    let mut plots = 0;
     for (name, title, experiment) in chosen {
         eprintln!("\n== {name}: {title}");
         let bar = progress_bar();
@@ -99,6 +100,7 @@ pub fn run(args: &[String]) -> DynResult {
         markdown.push_str(&format!("\n_{name}: {secs:.1} s._\n\n"));
         for (file, contents) in &section.files {
             std::fs::write(out_dir.join(file), contents)?;
+            plots += 1;
         }
         let mut value = section.json;
         if let Value::Object(map) = &mut value {
@@ -116,7 +118,8 @@ pub fn run(args: &[String]) -> DynResult {
         "experiments": results,
     });
     write(&out_dir, "results.json", &serde_json::to_string_pretty(&json)?)?;
-    eprintln!("\nxtask reproduce: {total:.1} s; wrote {}/results.md, results.json and plots", out_dir.display());
+    let plots = if plots > 0 { format!(" and {plots} plots") } else { String::new() };
+    eprintln!("\nxtask reproduce: {total:.1} s; wrote {}/results.md, results.json{plots}", out_dir.display());
     Ok(())
 }
 

@@ -24,10 +24,11 @@ fn check_len(what: &str, len: usize) -> Result<()> {
     Ok(())
 }
 
-/// Checks that a setting is a finite number.
-fn check_finite(name: &str, x: f64) -> Result<()> {
-    if !x.is_finite() {
-        return Err(Error::config(name, "a finite number", x));
+/// Checks that a setting is a finite number, also in `T` (1e39 is a valid `f64` but infinite as
+/// `f32`).
+fn check_finite<T: Real>(name: &str, x: f64) -> Result<()> {
+    if !x.is_finite() || !T::of_f64(x).is_finite() {
+        return Err(Error::config(name, format!("a number finite in {}", T::NAME), x));
     }
     Ok(())
 }
@@ -62,8 +63,8 @@ pub fn square_wave<T: Real>(len: usize, period: usize, low: f64, high: f64) -> R
     if period < 2 {
         return Err(Error::config("square wave period (steps)", "at least 2", period));
     }
-    check_finite("square wave low value", low)?;
-    check_finite("square wave high value", high)?;
+    check_finite::<T>("square wave low value", low)?;
+    check_finite::<T>("square wave high value", high)?;
     check_len("square wave", len)?;
     let high_steps = period.div_ceil(2);
     no_input("square wave", len, |t| if t % period < high_steps { high } else { low })
@@ -92,8 +93,9 @@ pub fn sine_wave<T: Real>(len: usize, period: f64, centre: f64, amplitude: f64) 
     if !(period > 0.0 && period.is_finite()) {
         return Err(Error::config("sine wave period (steps)", "a positive finite number", period));
     }
-    check_finite("sine wave centre", centre)?;
-    check_finite("sine wave amplitude", amplitude)?;
+    check_finite::<T>("sine wave centre", centre)?;
+    check_finite::<T>("sine wave amplitude", amplitude)?;
+    check_finite::<T>("sine wave range (centre ± amplitude)", centre.abs() + amplitude.abs())?;
     check_len("sine wave", len)?;
     // t mod P is exact in floating point, so the phase stays accurate for long sequences.
     no_input("sine wave", len, |t| centre + amplitude * (std::f64::consts::TAU * ((t as f64) % period) / period).sin())
@@ -104,6 +106,15 @@ mod tests {
     use nalgebra::DMatrix;
 
     use super::*;
+
+    #[test]
+    fn levels_must_be_finite_in_the_scalar_type() {
+        for r in [square_wave::<f32>(5, 2, 0.0, 1e39).map(|_| ()), sine_wave::<f32>(5, 4.0, 0.0, 1e39).map(|_| ())] {
+            assert!(matches!(r, Err(Error::InvalidConfig { .. })), "{r:?}");
+        }
+        assert!(matches!(sine_wave::<f64>(5, 4.0, 1e308, 1e308), Err(Error::InvalidConfig { .. })));
+        assert!(square_wave::<f64>(5, 2, 0.0, 1e39).is_ok());
+    }
 
     #[test]
     fn a_sequence_may_have_no_input_unit() {

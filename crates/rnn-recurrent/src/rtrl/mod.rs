@@ -208,6 +208,8 @@ pub struct Rtrl<T: Real> {
     /// Whether `grad` holds an accumulated change not yet applied.
     pending: bool,
     updates: usize,
+    /// Whether the work buffer holds the last step's gradient.
+    has_step_gradient: bool,
     work: Work<T>,
 }
 
@@ -226,6 +228,10 @@ struct Work<T: Real> {
     derivative: Vec<T>,
     /// (unit, y − d) for every output with a target this step.
     errors: Vec<(usize, T)>,
+    /// y(t+1) until the step is accepted.
+    y_new: Vec<T>,
+    /// ∂J(t)/∂w of this step until it is accepted.
+    step_grad: Vec<T>,
 }
 
 impl<T: Real> Work<T> {
@@ -239,6 +245,8 @@ impl<T: Real> Work<T> {
             z: vec![T::zero(); net.connectivity().columns()],
             derivative: vec![T::zero(); n],
             errors: Vec::with_capacity(net.outputs().len()),
+            y_new: vec![T::zero(); n],
+            step_grad: try_filled("RTRL step gradient", wc, T::zero())?,
         })
     }
 }
@@ -279,6 +287,7 @@ impl<T: Real> Rtrl<T> {
             grad,
             pending: false,
             updates: 0,
+            has_step_gradient: false,
             work,
             net,
         })
@@ -370,22 +379,24 @@ impl<T: Real> Rtrl<T> {
             let d = seq.targets().column(t);
             let present = seq.present().column(t);
             let (x, d, present) = (x.as_slice(), d.as_slice(), present.as_slice());
-            loss += self.advance(x, d, present, Some(&mut *grad), true).0;
+            loss += self.advance(x, d, present)?.0;
+            if let Some(g) = self.step_gradient() {
+                grad.iter_mut().zip(g).for_each(|(a, &b)| *a += b);
+            }
         }
+        check_finite("sequence error J", &[loss])?;
+        check_finite("gradient", grad)?;
         Ok(loss)
     }
 
-    /// One step without checks: runs the network, carries P forward, and writes (or adds, with
-    /// `accumulate`) ∂J(t)/∂w into `grad` when some target is present. Returns J(t) and whether
-    /// a target was present.
-    fn advance(
-        &mut self,
-        x: &[T],
-        targets: &[T],
-        present: &[bool],
-        grad: Option<&mut [T]>,
-        accumulate: bool,
-    ) -> (T, bool) {
+    /// One step (inputs checked by the caller): runs the network and carries P forward, leaving
+    /// ∂J(t)/∂w in the step gradient ([`step_gradient`](Self::step_gradient)) when a target is
+    /// present. Returns J(t) and whether a target was present.
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] when the output, J(t), a sensitivity or the gradient overflowed; the
+    /// learner is then exactly as before the step (y, ỹ, P, forcing), so it can go on.
+    fn advance(&mut self, x: &[T], targets: &[T], present: &[bool]) -> Result<(T, bool)> {
         let (m, n) = (self.net.inputs(), self.net.units());
         let w = &mut self.work;
         // z(t) = [x(t); ỹ(t); 1], y(t+1) = f(W z(t)).
@@ -393,8 +404,10 @@ impl<T: Real> Rtrl<T> {
         w.z[m..m + n].copy_from_slice(&self.state);
         w.z[m + n] = T::one();
         let z = DMatrixView::from_slice(&w.z, m + n + 1, 1);
-        self.net.step_into(&z, &mut self.y, Threads::Serial);
-        for (k, (d, &y)) in w.derivative.iter_mut().zip(&self.y).enumerate() {
+        self.net.step_into(&z, &mut w.y_new, Threads::Serial);
+        // An unbounded unit (identity, ReLU) can overflow with finite weights.
+        check_finite("network output", &w.y_new)?;
+        for (k, (d, &y)) in w.derivative.iter_mut().zip(&w.y_new).enumerate() {
             *d = self.net.derivative(k, y);
         }
         // Errors of the outputs with a target.
@@ -403,11 +416,12 @@ impl<T: Real> Rtrl<T> {
         w.errors.clear();
         for (k, &unit) in self.net.outputs().iter().enumerate() {
             if present[k] {
-                let e = self.y[unit] - targets[k];
+                let e = w.y_new[unit] - targets[k];
                 loss += half * e * e;
                 w.errors.push((unit, e));
             }
         }
+        check_finite("step error J(t)", &[loss])?;
         let has_target = !w.errors.is_empty();
         // A = diag(f′) W̃_rec, where a unit forced in ỹ(t) carries no sensitivity into this step.
         w.a.copy_from(&self.net.recurrent_block());
@@ -426,10 +440,9 @@ impl<T: Real> Rtrl<T> {
             z: &w.z,
             derivative: &w.derivative,
             errors: &w.errors,
-            accumulate,
         };
-        let grad = if has_target { grad } else { None };
-        sensitivities::advance(
+        let grad = if has_target { Some(&mut w.step_grad[..]) } else { None };
+        let finite = sensitivities::advance(
             &inputs,
             &w.weights,
             &self.p,
@@ -438,7 +451,17 @@ impl<T: Real> Rtrl<T> {
             self.options.block_columns.unwrap_or_else(|| auto_block_columns(w.weights.len())),
             self.options.parallel,
         );
+        if let Some(index) = finite {
+            // P(t+1) is in the spare buffer: P(t), y and ỹ are untouched.
+            return Err(Error::NonFinite {
+                what: "RTRL sensitivities or gradient (the step is undone)".into(),
+                index,
+                value: f64::INFINITY,
+            });
+        }
         std::mem::swap(&mut self.p, &mut w.next);
+        self.y.copy_from_slice(&w.y_new);
+        self.has_step_gradient = has_target;
         // ỹ(t+1).
         self.state.copy_from_slice(&self.y);
         self.forced.fill(false);
@@ -450,10 +473,14 @@ impl<T: Real> Rtrl<T> {
                 }
             }
         }
-        (loss, has_target)
+        Ok((loss, has_target))
     }
 
-    /// Applies `self.grad` through `opt`.
+    /// ∂J(t)/∂w of the last step, if it had a target.
+    fn step_gradient(&self) -> Option<&[T]> {
+        self.has_step_gradient.then_some(&self.work.step_grad[..])
+    }
+
     fn apply(&mut self, opt: &mut dyn Optimizer<T>) -> Result<()> {
         let result = opt.step(self.net.params_mut(), &self.grad);
         self.net.sync();
@@ -495,6 +522,7 @@ impl<T: Real> OnlineLearner<T> for Rtrl<T> {
         self.p.fill(T::zero());
         self.grad.fill(T::zero());
         self.pending = false;
+        self.has_step_gradient = false;
     }
 
     /// Under [`Update::RealTime`] the weights change after every step with a target (none
@@ -502,17 +530,18 @@ impl<T: Real> OnlineLearner<T> for Rtrl<T> {
     /// [`Update::Accumulate`] the step's gradient is added to the pending sum.
     fn step(&mut self, x: &[T], targets: &[T], present: &[bool], opt: &mut dyn Optimizer<T>) -> Result<T> {
         check_step(&self.net, x, targets, present)?;
-        let mut grad = std::mem::take(&mut self.grad);
-        let accumulate = self.options.update == Update::Accumulate;
-        let (loss, has_target) = self.advance(x, targets, present, Some(&mut grad), accumulate);
-        self.grad = grad;
-        // An unbounded unit (identity, ReLU) can overflow with finite weights: refuse before
-        // the weights change. The learner must then be reset.
-        check_finite("network output", &self.y)?;
+        let (loss, has_target) = self.advance(x, targets, present)?;
         if has_target {
+            let step = &self.work.step_grad;
             match self.options.update {
-                Update::RealTime => self.apply(opt)?,
-                Update::Accumulate => self.pending = true,
+                Update::RealTime => {
+                    self.grad.copy_from_slice(step);
+                    self.apply(opt)?;
+                }
+                Update::Accumulate => {
+                    self.grad.iter_mut().zip(step).for_each(|(a, &b)| *a += b);
+                    self.pending = true;
+                }
             }
         }
         Ok(loss)
@@ -524,6 +553,10 @@ impl<T: Real> OnlineLearner<T> for Rtrl<T> {
 
     fn updates(&self) -> usize {
         self.updates
+    }
+
+    fn teacher_forcing(&self) -> bool {
+        self.options.teacher_forcing
     }
 
     /// ỹ(t), the state the next step reads: the units' outputs, with those of teacher-forced

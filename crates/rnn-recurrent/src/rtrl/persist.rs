@@ -121,6 +121,7 @@ impl<T: Real> TryFrom<Saved<T>> for Rtrl<T> {
             grad: s.grad,
             pending: s.pending,
             updates: s.updates,
+            has_step_gradient: false,
             work,
         })
     }

@@ -37,12 +37,11 @@ pub(super) struct StepInputs<'a, T: Real> {
     pub derivative: &'a [T],
     /// (unit, y_unit(t+1) − d(t)) for every output with a target at t.
     pub errors: &'a [(usize, T)],
-    /// Whether the gradient of this step is added to `grad` (else it overwrites it).
-    pub accumulate: bool,
 }
 
 /// Computes P(t+1) into `new` from P(t) in `old` (both `N × Wc`, column-major) and, when
-/// `grad` is given, ∂J(t)/∂w_a = Σ_k e_k P(t+1)[unit_k, a] into it (added or written).
+/// `grad` is given, ∂J(t)/∂w_a = Σ_k e_k P(t+1)[unit_k, a] into it. Returns the first column
+/// whose sensitivities or gradient are not finite, if any.
 ///
 /// `weights[a]` is (i_a, j_a), the row and column of W of parameter a. Blocks of
 /// `block_columns` columns run on the rayon pool when `parallel` and the step is large enough
@@ -55,7 +54,7 @@ pub(super) fn advance<T: Real>(
     grad: Option<&mut [T]>,
     block_columns: usize,
     parallel: bool,
-) {
+) -> Option<usize> {
     let n = inputs.units;
     let wc = weights.len();
     debug_assert!(old.len() == n * wc && new.len() == n * wc);
@@ -63,6 +62,7 @@ pub(super) fn advance<T: Real>(
     let chunk = n * bw;
     debug_assert!(grad.as_ref().is_none_or(|g| g.len() == wc));
     let blocks = wc.div_ceil(bw);
+    let at = |b: usize, bad: Option<usize>| bad.map(|c| b * bw + c);
     if parallel && blocks > 1 && n.saturating_mul(n).saturating_mul(wc) >= PARALLEL_MIN_WORK {
         match grad {
             Some(g) => new
@@ -70,39 +70,38 @@ pub(super) fn advance<T: Real>(
                 .zip(old.par_chunks(chunk))
                 .zip(weights.par_chunks(bw))
                 .zip(g.par_chunks_mut(bw))
-                .for_each(|(((new, old), w), g)| block(inputs, w, old, new, Some(g))),
+                .enumerate()
+                .filter_map(|(b, (((new, old), w), g))| at(b, block(inputs, w, old, new, Some(g))))
+                .min(),
             None => new
                 .par_chunks_mut(chunk)
                 .zip(old.par_chunks(chunk))
                 .zip(weights.par_chunks(bw))
-                .for_each(|((new, old), w)| block(inputs, w, old, new, None)),
+                .enumerate()
+                .filter_map(|(b, ((new, old), w))| at(b, block(inputs, w, old, new, None)))
+                .min(),
         }
     } else {
-        match grad {
-            Some(g) => {
-                for (((new, old), w), g) in
-                    new.chunks_mut(chunk).zip(old.chunks(chunk)).zip(weights.chunks(bw)).zip(g.chunks_mut(bw))
-                {
-                    block(inputs, w, old, new, Some(g));
-                }
-            }
-            None => {
-                for ((new, old), w) in new.chunks_mut(chunk).zip(old.chunks(chunk)).zip(weights.chunks(bw)) {
-                    block(inputs, w, old, new, None);
-                }
-            }
+        let mut first = None;
+        let mut grads = grad.map(|g| g.chunks_mut(bw));
+        for (b, ((new, old), w)) in new.chunks_mut(chunk).zip(old.chunks(chunk)).zip(weights.chunks(bw)).enumerate() {
+            let g = grads.as_mut().and_then(|it| it.next());
+            let bad = at(b, block(inputs, w, old, new, g));
+            first = first.or(bad);
         }
+        first
     }
 }
 
-/// One block of columns: `new = A old + diag(f′) E`, then the gradient of its columns.
+/// One block of columns: `new = A old + diag(f′) E`, then the gradient of its columns. Returns
+/// the first column (within the block) with a non-finite sensitivity or gradient.
 fn block<T: Real>(
     inputs: &StepInputs<'_, T>,
     weights: &[(usize, usize)],
     old: &[T],
     new: &mut [T],
     grad: Option<&mut [T]>,
-) {
+) -> Option<usize> {
     let n = inputs.units;
     let cols = weights.len();
     {
@@ -114,17 +113,22 @@ fn block<T: Real>(
     for (col, &(i, j)) in new.chunks_exact_mut(n).zip(weights) {
         col[i] += fp[i] * z[j];
     }
+    // Overflow shows as a non-finite sum: one pass over the block, still in cache.
+    let mut bad =
+        new.chunks_exact(n).position(|col| !col.iter().fold(T::zero(), |s, &v| s + v * T::zero()).is_finite());
     if let Some(grad) = grad {
         for (col, g) in new.chunks_exact(n).zip(grad.iter_mut()) {
             let mut s = T::zero();
             for &(unit, e) in inputs.errors {
                 s += e * col[unit];
             }
-            if inputs.accumulate {
-                *g += s;
-            } else {
-                *g = s;
-            }
+            *g = s;
         }
+        let bad_grad = grad.iter().position(|g| !g.is_finite());
+        bad = match (bad, bad_grad) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
     }
+    bad
 }

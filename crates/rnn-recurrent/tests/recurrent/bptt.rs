@@ -90,7 +90,7 @@ fn truncated_bptt_gradient_stops_at_the_window() {
     use rnn_recurrent::{Connectivity, Source};
     // Unit 1 reads the input; unit 0 (the output) reads only unit 1: the input reaches the
     // output after two steps, so with h = 1 unit 1's input weight never learns.
-    let c = Connectivity::none(1, 2).with(1, Source::Input(0)).unwrap().with(0, Source::Unit(1)).unwrap();
+    let c = Connectivity::none(1, 2).unwrap().with(1, Source::Input(0)).unwrap().with(0, Source::Unit(1)).unwrap();
     let net = RecurrentConfig::new(1, 2, 1).connectivity(c).init_range(0.5).seed(1).build::<f64>().unwrap();
     let w_in = net.weight(1, Source::Input(0)).unwrap();
     let seq = MaskedSequence::all_present(
@@ -156,4 +156,19 @@ fn truncated_bptt_learns_to_echo_the_previous_input() {
         }
     }
     assert!(late < 0.1 * early, "error {early} → {late}");
+}
+
+#[test]
+fn a_fully_connected_net_with_leading_outputs_matches_finite_differences() {
+    // Every weight present and outputs 0..K: the paths that copy instead of gathering.
+    let mut net = RecurrentConfig::new(2, 3, 2).init_range(0.8).seed(12).build::<f64>().unwrap();
+    let seq = masked_sequence(8, 12);
+    let mut grad = vec![0.0; net.num_params()];
+    Bptt::new().gradient(&mut net, &seq, &mut grad).unwrap();
+    let numeric = numeric_gradient(&mut net, |n| squared_error(n, &seq));
+    assert!(max_relative_error(&grad, &numeric) < 1e-6);
+    let seqs: Vec<Sequence<f64>> = (0..2).map(|s| masked_sequence(6, s).into_parts().0).collect();
+    let batch = SeqBatch::from_sequences(&[&seqs[0], &seqs[1]]).unwrap();
+    let report = check_gradient(&mut net, &batch, Loss::Mse, &GradCheckOptions::default()).unwrap();
+    assert!(report.passed(1e-6), "{report}");
 }

@@ -7,6 +7,7 @@ use rnn_recurrent::{Connectivity, FullyRecurrent, RecurrentConfig, Source};
 /// A 2-input, 4-unit, 2-output net with a few weights removed and mixed activations.
 pub fn sparse_net(seed: u64) -> FullyRecurrent<f64> {
     let c = Connectivity::full(2, 4)
+        .unwrap()
         .without(0, Source::Unit(0))
         .unwrap()
         .without(3, Source::Input(1))

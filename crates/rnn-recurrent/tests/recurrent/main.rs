@@ -2,4 +2,5 @@
 
 mod bptt;
 mod common;
+mod limits;
 mod rtrl;
