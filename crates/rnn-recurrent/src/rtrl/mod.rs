@@ -142,6 +142,10 @@ impl RtrlOptions {
     }
 }
 
+/// Sensitivities below this cannot overflow in one step of any reasonable net in `f32` or `f64`;
+/// a step whose bound stays under it skips the overflow scan.
+const SAFE_SENSITIVITY: f64 = 1e30;
+
 /// The block width [`RtrlOptions`] uses by default for `weights` columns of P: blocks of about
 /// 256 columns (wide enough for the matrix kernel to run near its peak), their number rounded
 /// down to a multiple of 8 (of 2 below 8) so that 2, 4 or 8 threads get equal shares. It
@@ -210,6 +214,9 @@ pub struct Rtrl<T: Real> {
     updates: usize,
     /// Whether the work buffer holds the last step's gradient.
     has_step_gradient: bool,
+    /// An upper bound on max |P(t)| (+∞ when unknown): while the next step's bound stays far
+    /// from overflow, P(t+1) needs no scan.
+    p_bound: T,
     work: Work<T>,
 }
 
@@ -232,6 +239,8 @@ struct Work<T: Real> {
     y_new: Vec<T>,
     /// ∂J(t)/∂w of this step until it is accepted.
     step_grad: Vec<T>,
+    /// Σ_j |A_ij| per row.
+    row_abs: Vec<T>,
 }
 
 impl<T: Real> Work<T> {
@@ -247,6 +256,7 @@ impl<T: Real> Work<T> {
             errors: Vec::with_capacity(net.outputs().len()),
             y_new: vec![T::zero(); n],
             step_grad: try_filled("RTRL step gradient", wc, T::zero())?,
+            row_abs: vec![T::zero(); n],
         })
     }
 }
@@ -288,6 +298,7 @@ impl<T: Real> Rtrl<T> {
             pending: false,
             updates: 0,
             has_step_gradient: false,
+            p_bound: T::zero(),
             work,
             net,
         })
@@ -331,6 +342,7 @@ impl<T: Real> Rtrl<T> {
         check_dim("sensitivity columns (weights)", self.net.num_weights(), p.ncols())?;
         check_finite("sensitivities", p.as_slice())?;
         self.p.copy_from_slice(p.as_slice());
+        self.p_bound = T::of_f64(f64::INFINITY);
         Ok(())
     }
 
@@ -434,15 +446,29 @@ impl<T: Real> Rtrl<T> {
                 }
             }
         }
+        // |P(t+1)| ≤ ‖A‖∞ · max|P(t)| + max|f′| · max|z|: while that stays far below overflow, the
+        // step cannot overflow and P(t+1) needs no scan (a pass over N·Wc numbers).
+        w.row_abs.fill(T::zero());
+        for column in w.a.as_slice().chunks_exact(n) {
+            for (r, &a) in w.row_abs.iter_mut().zip(column) {
+                *r += a.abs();
+            }
+        }
+        let a_norm = w.row_abs.iter().fold(T::zero(), |m, &r| m.max(r));
+        let fp_max = w.derivative.iter().fold(T::zero(), |m, &d| m.max(d.abs()));
+        let z_max = w.z.iter().fold(T::zero(), |m, &v| m.max(v.abs()));
+        let bound = a_norm * self.p_bound + fp_max * z_max;
+        let scan = !(bound.is_finite() && bound <= T::of_f64(SAFE_SENSITIVITY));
         let inputs = sensitivities::StepInputs {
             units: n,
             a: w.a.as_view(),
             z: &w.z,
             derivative: &w.derivative,
             errors: &w.errors,
+            scan,
         };
         let grad = if has_target { Some(&mut w.step_grad[..]) } else { None };
-        let finite = sensitivities::advance(
+        let found = sensitivities::advance(
             &inputs,
             &w.weights,
             &self.p,
@@ -451,7 +477,7 @@ impl<T: Real> Rtrl<T> {
             self.options.block_columns.unwrap_or_else(|| auto_block_columns(w.weights.len())),
             self.options.parallel,
         );
-        if let Some(index) = finite {
+        if let Some(index) = found.bad {
             // P(t+1) is in the spare buffer: P(t), y and ỹ are untouched.
             return Err(Error::NonFinite {
                 what: "RTRL sensitivities or gradient (the step is undone)".into(),
@@ -460,6 +486,7 @@ impl<T: Real> Rtrl<T> {
             });
         }
         std::mem::swap(&mut self.p, &mut w.next);
+        self.p_bound = if scan { found.max_abs } else { bound };
         self.y.copy_from_slice(&w.y_new);
         self.has_step_gradient = has_target;
         // ỹ(t+1).
@@ -523,6 +550,7 @@ impl<T: Real> OnlineLearner<T> for Rtrl<T> {
         self.grad.fill(T::zero());
         self.pending = false;
         self.has_step_gradient = false;
+        self.p_bound = T::zero();
     }
 
     /// Under [`Update::RealTime`] the weights change after every step with a target (none

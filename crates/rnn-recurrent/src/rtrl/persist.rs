@@ -122,6 +122,8 @@ impl<T: Real> TryFrom<Saved<T>> for Rtrl<T> {
             pending: s.pending,
             updates: s.updates,
             has_step_gradient: false,
+            // Unknown until the first step scans P.
+            p_bound: T::of_f64(f64::INFINITY),
             work,
         })
     }

@@ -37,11 +37,36 @@ pub(super) struct StepInputs<'a, T: Real> {
     pub derivative: &'a [T],
     /// (unit, y_unit(t+1) − d(t)) for every output with a target at t.
     pub errors: &'a [(usize, T)],
+    /// Whether to scan P(t+1) for overflow (skipped when a bound shows it cannot overflow).
+    pub scan: bool,
+}
+
+/// What a step's blocks found: the first column with a non-finite sensitivity or gradient, and
+/// the largest |P(t+1)| in the scanned blocks (0 when not scanned).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Scan<T> {
+    pub bad: Option<usize>,
+    pub max_abs: T,
+}
+
+impl<T: Real> Scan<T> {
+    fn merge(self, other: Self) -> Self {
+        let bad = match (self.bad, other.bad) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Self { bad, max_abs: self.max_abs.max(other.max_abs) }
+    }
+
+    fn offset(mut self, by: usize) -> Self {
+        self.bad = self.bad.map(|c| c + by);
+        self
+    }
 }
 
 /// Computes P(t+1) into `new` from P(t) in `old` (both `N × Wc`, column-major) and, when
-/// `grad` is given, ∂J(t)/∂w_a = Σ_k e_k P(t+1)[unit_k, a] into it. Returns the first column
-/// whose sensitivities or gradient are not finite, if any.
+/// `grad` is given, ∂J(t)/∂w_a = Σ_k e_k P(t+1)[unit_k, a] into it. Reports the first column
+/// whose sensitivities (when scanned) or gradient are not finite, and the largest |P(t+1)|.
 ///
 /// `weights[a]` is (i_a, j_a), the row and column of W of parameter a. Blocks of
 /// `block_columns` columns run on the rayon pool when `parallel` and the step is large enough
@@ -54,7 +79,7 @@ pub(super) fn advance<T: Real>(
     grad: Option<&mut [T]>,
     block_columns: usize,
     parallel: bool,
-) -> Option<usize> {
+) -> Scan<T> {
     let n = inputs.units;
     let wc = weights.len();
     debug_assert!(old.len() == n * wc && new.len() == n * wc);
@@ -62,7 +87,7 @@ pub(super) fn advance<T: Real>(
     let chunk = n * bw;
     debug_assert!(grad.as_ref().is_none_or(|g| g.len() == wc));
     let blocks = wc.div_ceil(bw);
-    let at = |b: usize, bad: Option<usize>| bad.map(|c| b * bw + c);
+    let clean = Scan { bad: None, max_abs: T::zero() };
     if parallel && blocks > 1 && n.saturating_mul(n).saturating_mul(wc) >= PARALLEL_MIN_WORK {
         match grad {
             Some(g) => new
@@ -71,37 +96,36 @@ pub(super) fn advance<T: Real>(
                 .zip(weights.par_chunks(bw))
                 .zip(g.par_chunks_mut(bw))
                 .enumerate()
-                .filter_map(|(b, (((new, old), w), g))| at(b, block(inputs, w, old, new, Some(g))))
-                .min(),
+                .map(|(b, (((new, old), w), g))| block(inputs, w, old, new, Some(g)).offset(b * bw))
+                .reduce(|| clean, Scan::merge),
             None => new
                 .par_chunks_mut(chunk)
                 .zip(old.par_chunks(chunk))
                 .zip(weights.par_chunks(bw))
                 .enumerate()
-                .filter_map(|(b, ((new, old), w))| at(b, block(inputs, w, old, new, None)))
-                .min(),
+                .map(|(b, ((new, old), w))| block(inputs, w, old, new, None).offset(b * bw))
+                .reduce(|| clean, Scan::merge),
         }
     } else {
-        let mut first = None;
+        let mut found = clean;
         let mut grads = grad.map(|g| g.chunks_mut(bw));
         for (b, ((new, old), w)) in new.chunks_mut(chunk).zip(old.chunks(chunk)).zip(weights.chunks(bw)).enumerate() {
             let g = grads.as_mut().and_then(|it| it.next());
-            let bad = at(b, block(inputs, w, old, new, g));
-            first = first.or(bad);
+            found = found.merge(block(inputs, w, old, new, g).offset(b * bw));
         }
-        first
+        found
     }
 }
 
-/// One block of columns: `new = A old + diag(f′) E`, then the gradient of its columns. Returns
-/// the first column (within the block) with a non-finite sensitivity or gradient.
+/// One block of columns: `new = A old + diag(f′) E`, then the gradient of its columns, and the
+/// scan (columns within the block).
 fn block<T: Real>(
     inputs: &StepInputs<'_, T>,
     weights: &[(usize, usize)],
     old: &[T],
     new: &mut [T],
     grad: Option<&mut [T]>,
-) -> Option<usize> {
+) -> Scan<T> {
     let n = inputs.units;
     let cols = weights.len();
     {
@@ -113,9 +137,15 @@ fn block<T: Real>(
     for (col, &(i, j)) in new.chunks_exact_mut(n).zip(weights) {
         col[i] += fp[i] * z[j];
     }
-    // Overflow shows as a non-finite sum: one pass over the block, still in cache.
-    let mut bad =
-        new.chunks_exact(n).position(|col| !col.iter().fold(T::zero(), |s, &v| s + v * T::zero()).is_finite());
+    let mut scan = Scan { bad: None, max_abs: T::zero() };
+    if inputs.scan {
+        // One vectorised pass over the block, still in cache.
+        let (finite, max_abs) = finite_max_abs(new);
+        scan.max_abs = max_abs;
+        if !finite {
+            scan.bad = Some(new.chunks_exact(n).position(|col| !finite_max_abs(col).0).unwrap_or(0));
+        }
+    }
     if let Some(grad) = grad {
         for (col, g) in new.chunks_exact(n).zip(grad.iter_mut()) {
             let mut s = T::zero();
@@ -124,11 +154,51 @@ fn block<T: Real>(
             }
             *g = s;
         }
-        let bad_grad = grad.iter().position(|g| !g.is_finite());
-        bad = match (bad, bad_grad) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        if let Some(c) = grad.iter().position(|g| !g.is_finite()) {
+            scan.bad = Some(scan.bad.map_or(c, |b| b.min(c)));
+        }
     }
-    bad
+    scan
+}
+
+/// Whether every value is finite, and the largest |v|: v·0 is 0 for a finite v and NaN
+/// otherwise, both kept in 16 independent lanes so that the loop vectorises.
+pub(super) fn finite_max_abs<T: Real>(xs: &[T]) -> (bool, T) {
+    const LANES: usize = 16;
+    let mut nan = [T::zero(); LANES];
+    let mut max = [T::zero(); LANES];
+    let mut chunks = xs.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for ((s, m), &v) in nan.iter_mut().zip(max.iter_mut()).zip(chunk) {
+            *s += v * T::zero();
+            let a = v.abs();
+            *m = if a > *m { a } else { *m };
+        }
+    }
+    let rest = chunks.remainder();
+    let finite = rest.iter().all(|v| v.is_finite()) && nan.iter().all(|s| s.is_finite());
+    let max_abs = rest.iter().chain(&max).fold(T::zero(), |m, v| m.max(v.abs()));
+    (finite, max_abs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::finite_max_abs;
+
+    #[test]
+    fn the_scan_finds_any_infinity_or_nan_and_the_largest_value() {
+        let mut xs: Vec<f64> = (0..100).map(|i| (i as f64 - 40.0) * 0.5).collect();
+        assert_eq!(finite_max_abs(&xs), (true, 29.5));
+        xs[97] = -31.0;
+        assert_eq!(finite_max_abs(&xs), (true, 31.0));
+        for i in [0, 15, 16, 63, 95, 96, 99] {
+            for bad in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+                let keep = xs[i];
+                xs[i] = bad;
+                assert!(!finite_max_abs(&xs).0, "{bad} at {i}");
+                xs[i] = keep;
+            }
+        }
+        assert_eq!(finite_max_abs::<f32>(&[]), (true, 0.0));
+    }
 }
