@@ -48,8 +48,8 @@ pub struct FullyRecurrent<T: Real> {
     dense: Dense<T>,
 }
 
-/// W with its absent weights as zeros, rebuilt from the parameters after they change.
-#[derive(Debug, Clone)]
+/// W with its absent weights as zeros, rebuilt from the parameters after they change, and
+/// scratch buffers. A cache: cloning starts it empty, and `Debug` does not print it.
 struct Dense<T: Real> {
     w: DMatrix<T>,
     fresh: bool,
@@ -61,6 +61,18 @@ struct Dense<T: Real> {
     next: DMatrix<T>,
     /// The buffers of the last batch, kept for the next one of the same shape.
     trace: Option<Box<crate::trace::Trace<T>>>,
+}
+
+impl<T: Real> Clone for Dense<T> {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl<T: Real> std::fmt::Debug for Dense<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Dense { .. }")
+    }
 }
 
 impl<T: Real> Default for Dense<T> {

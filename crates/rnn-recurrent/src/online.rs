@@ -54,7 +54,7 @@ pub trait OnlineLearner<T: Real> {
     fn updates(&self) -> usize;
 
     /// Whether outputs with a target enter the next step as their targets.
-    fn teacher_forcing(&self) -> bool;
+    fn uses_teacher_forcing(&self) -> bool;
 
     /// The state ỹ(t) the next step starts from (N values; teacher-forced outputs hold their
     /// targets): with [`network`](Self::network), enough to run on without learning.
@@ -75,7 +75,7 @@ pub trait OnlineLearner<T: Real> {
     /// [`rnn_core::Error::InvalidConfig`] for teacher forcing on a sequence with no target.
     fn learn(&mut self, seq: &MaskedSequence<T>, opt: &mut dyn Optimizer<T>) -> Result<StreamReport<T>> {
         check_sequence(self.network(), seq)?;
-        if self.teacher_forcing() && seq.present_count() == 0 {
+        if self.uses_teacher_forcing() && seq.present_count() == 0 {
             return Err(rnn_core::Error::config(
                 "teacher forcing",
                 "a sequence with at least one target",

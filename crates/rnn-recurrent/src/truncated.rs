@@ -158,8 +158,9 @@ impl<T: Real> OnlineLearner<T> for TruncatedBptt<T> {
 
     fn step(&mut self, x: &[T], targets: &[T], present: &[bool], opt: &mut dyn Optimizer<T>) -> Result<T> {
         check_step(&self.net, x, targets, present)?;
-        // The window holds at most h steps between calls; the new one goes into the spare slot
-        // h + 1, so a step that fails leaves the window as it was.
+        // The window holds at most h steps between calls; the new one goes into the next free
+        // slot (the spare one when the window is full), so a step that fails leaves the window
+        // as it was.
         let slot = self.filled;
         for k in 0..targets.len() {
             self.targets[(k, slot)] = if present[k] { targets[k] } else { T::zero() };
@@ -209,7 +210,7 @@ impl<T: Real> OnlineLearner<T> for TruncatedBptt<T> {
         self.trace.state.as_slice()
     }
 
-    fn teacher_forcing(&self) -> bool {
+    fn uses_teacher_forcing(&self) -> bool {
         self.teacher_forcing
     }
 

@@ -6,7 +6,7 @@
 //!
 //! P(t+1) = diag(f′(s(t))) · (W_rec · P̃(t) + E(t)),  E(t)[i_a, a] = z_{j_a}(t),
 //!
-//! where P̃(t) is P(t) with the rows of the outputs teacher-forced at t − 1 set to zero (their
+//! where P̃(t) is P(t) with the rows of the outputs forced in ỹ(t) (by the targets of step t − 1) set to zero (their
 //! value is a target, which no weight changes). The gradient of the step error
 //! J(t) = ½ Σ_{k ∈ T(t)} (y_k(t+1) − d_k(t))² is then
 //!
@@ -360,7 +360,9 @@ impl<T: Real> Rtrl<T> {
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] for a sequence of the wrong width or a `grad` of the wrong
-    /// length, [`Error::InvalidConfig`] for teacher forcing on a sequence with no target.
+    /// length, [`Error::InvalidConfig`] for teacher forcing on a sequence with no target,
+    /// [`Error::NonFinite`] when an output, the error, a sensitivity or the gradient overflowed
+    /// (the learner is then part-way through the sequence: [`reset`](OnlineLearner::reset) it).
     ///
     /// ```
     /// use nalgebra::DMatrix;
@@ -583,7 +585,7 @@ impl<T: Real> OnlineLearner<T> for Rtrl<T> {
         self.updates
     }
 
-    fn teacher_forcing(&self) -> bool {
+    fn uses_teacher_forcing(&self) -> bool {
         self.options.teacher_forcing
     }
 

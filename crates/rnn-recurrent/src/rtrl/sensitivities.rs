@@ -1,7 +1,7 @@
 //! One step of the sensitivity recursion, block by block.
 //!
 //! P(t+1) = diag(f′(s(t))) · (W̃_rec · P(t) + E(t)), where W̃_rec is W_rec with the columns of
-//! the units teacher-forced at t zeroed (the same as zeroing their rows of P(t), but O(N²)
+//! the units forced in ỹ(t) zeroed (the same as zeroing their rows of P(t), but O(N²)
 //! instead of O(N·Wc)), and E(t)[i_a, a] = z_{j_a}(t). It is computed as
 //! A · P(t) + diag(f′) E(t) with A = diag(f′) W̃_rec formed once per step (O(N²)), so the only
 //! O(N·Wc) work beside the product is writing it; diag(f′) E(t) has one nonzero per column,
