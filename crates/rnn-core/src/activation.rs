@@ -144,6 +144,67 @@ impl Activation {
     }
 }
 
+/// Checks that gradient training can use `f` (`name()` says where it is used, e.g. "output
+/// activation"): every function but [`Activation::Sign`], whose derivative is zero, and for a
+/// [`Activation::ScaledLogistic`] finite bounds min < max whose range max − min is finite too.
+///
+/// # Errors
+/// [`Error::InvalidConfig`](crate::Error::InvalidConfig) naming `name()` otherwise.
+///
+/// ```
+/// use rnn_core::{Activation, activation::check_trainable};
+/// assert!(check_trainable(|| "hidden".into(), Activation::Tanh).is_ok());
+/// assert!(check_trainable(|| "hidden".into(), Activation::Sign).is_err());
+/// assert!(check_trainable(|| "hidden".into(), Activation::ScaledLogistic { min: 1.0, max: 1.0 }).is_err());
+/// ```
+pub fn check_trainable(name: impl Fn() -> String, f: Activation) -> crate::Result<()> {
+    if let Activation::ScaledLogistic { min, max } = f
+        && !(min.is_finite() && max.is_finite() && min < max && (max - min).is_finite())
+    {
+        return Err(crate::Error::config(
+            name(),
+            "ScaledLogistic with finite min < max and a finite range max − min",
+            format!("min {}, max {}", short(min), short(max)),
+        ));
+    }
+    if !f.is_differentiable() {
+        return Err(crate::Error::config(name(), "a differentiable activation", format!("{f:?}")));
+    }
+    Ok(())
+}
+
+/// Checks that `f`'s constants stay finite in `T`: for a scaled logistic y = min + (max − min)·σ(x)
+/// with f′ = (y − min)(max − y)/(max − min), the bounds, the range and the derivative's largest
+/// numerator ((max − min)/2)².
+///
+/// # Errors
+/// [`Error::InvalidConfig`](crate::Error::InvalidConfig) naming `name()` otherwise.
+///
+/// ```
+/// use rnn_core::{Activation, activation::check_finite_in};
+/// let wide = Activation::ScaledLogistic { min: -1e39, max: 1e39 };
+/// assert!(check_finite_in::<f64>(|| "output".into(), wide).is_ok());
+/// assert!(check_finite_in::<f32>(|| "output".into(), wide).is_err());
+/// ```
+pub fn check_finite_in<T: Real>(name: impl Fn() -> String, f: Activation) -> crate::Result<()> {
+    if let Activation::ScaledLogistic { min, max } = f {
+        let half = T::of_f64((max - min) / 2.0);
+        if ![T::of_f64(min), T::of_f64(max), T::of_f64(max - min), half * half].iter().all(|v| v.is_finite()) {
+            return Err(crate::Error::config(
+                name(),
+                format!("ScaledLogistic whose bounds, range and squared half-range are finite in {}", T::NAME),
+                format!("min {}, max {}", short(min), short(max)),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A number for an error message: plain when moderate, scientific when tiny or huge.
+fn short(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-4..1e16).contains(&x.abs()) { x.to_string() } else { format!("{x:e}") }
+}
+
 /// The logistic sigmoid, computed without overflow for large |x|.
 #[inline]
 pub fn logistic<T: Real>(x: T) -> T {

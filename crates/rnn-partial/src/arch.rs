@@ -308,41 +308,7 @@ pub(crate) fn num(x: f64) -> String {
     if x == 0.0 || !x.is_finite() || (1e-4..1e16).contains(&x.abs()) { x.to_string() } else { format!("{x:e}") }
 }
 
-/// Every activation but the sign function (whose derivative is zero) can be trained; a scaled
-/// logistic needs finite bounds min < max whose range max − min is finite too.
-fn check_activation(name: impl Fn() -> String, a: Activation) -> Result<()> {
-    if let Activation::ScaledLogistic { min, max } = a
-        && !(min.is_finite() && max.is_finite() && min < max && (max - min).is_finite())
-    {
-        return Err(Error::config(
-            name(),
-            "ScaledLogistic with finite min < max and a finite range max − min",
-            format!("min {}, max {}", num(min), num(max)),
-        ));
-    }
-    if !a.is_differentiable() {
-        return Err(Error::config(name(), "a differentiable activation", format!("{a:?}")));
-    }
-    Ok(())
-}
-
-/// A scaled logistic whose bounds, range and derivative stay finite in `T`: y = min + (max −
-/// min)·σ(x) and f′ = (y − min)(max − y)/(max − min), whose numerator reaches
-/// ((max − min)/2)².
-fn check_activation_in<T: Real>(name: impl Fn() -> String, a: Activation) -> Result<()> {
-    if let Activation::ScaledLogistic { min, max } = a {
-        let half = T::of_f64((max - min) / 2.0);
-        let finite = [T::of_f64(min), T::of_f64(max), T::of_f64(max - min), half * half].iter().all(|v| v.is_finite());
-        if !finite {
-            return Err(Error::config(
-                name(),
-                format!("ScaledLogistic whose bounds, range and squared half-range are finite in {}", T::NAME),
-                format!("min {}, max {}", num(min), num(max)),
-            ));
-        }
-    }
-    Ok(())
-}
+use rnn_core::activation::{check_finite_in as check_activation_in, check_trainable as check_activation};
 
 #[cfg(test)]
 mod tests {

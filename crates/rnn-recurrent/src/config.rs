@@ -175,38 +175,14 @@ impl RecurrentConfig {
     }
 }
 
-/// An activation this crate can train: differentiable, and for a scaled logistic finite bounds
-/// min < max with a finite range.
+/// An activation this crate can train ([`rnn_core::activation::check_trainable`]).
 pub(crate) fn check_activation(f: Activation) -> Result<()> {
-    if let Activation::ScaledLogistic { min, max } = f
-        && !(min.is_finite() && max.is_finite() && min < max && (max - min).is_finite())
-    {
-        return Err(Error::config(
-            "activation",
-            "ScaledLogistic with finite min < max and a finite range max − min",
-            format!("min {min}, max {max}"),
-        ));
-    }
-    if !f.is_differentiable() {
-        return Err(Error::config("activation", "a differentiable function (not Sign)", format!("{f:?}")));
-    }
-    Ok(())
+    rnn_core::activation::check_trainable(|| "activation".into(), f)
 }
 
-/// A scaled logistic whose bounds, range and derivative's numerator ((max − min)/2)² are
-/// finite in `T`.
+/// An activation whose constants are finite in `T` ([`rnn_core::activation::check_finite_in`]).
 pub(crate) fn check_activation_in<T: Real>(f: Activation) -> Result<()> {
-    if let Activation::ScaledLogistic { min, max } = f {
-        let half = T::of_f64((max - min) / 2.0);
-        if ![T::of_f64(min), T::of_f64(max), T::of_f64(max - min), half * half].iter().all(|v| v.is_finite()) {
-            return Err(Error::config(
-                "activation",
-                format!("ScaledLogistic whose bounds, range and squared half-range are finite in {}", T::NAME),
-                format!("min {min}, max {max}"),
-            ));
-        }
-    }
-    Ok(())
+    rnn_core::activation::check_finite_in::<T>(|| "activation".into(), f)
 }
 
 #[cfg(test)]
