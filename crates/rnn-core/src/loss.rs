@@ -17,6 +17,9 @@ use crate::{Real, Result, activation::logistic, error::check_dim};
 ///   ∂L/∂y_k = (p_k Σ_i t_i − t_k)/N, which is (p − t)/N for a distribution.
 /// - `BinaryCrossEntropy`: the outputs are logits; p = σ(y),
 ///   L = −1/(N·O) Σ [t ln p + (1 − t) ln(1 − p)]; ∂L/∂y = (p − t)/(N·O).
+/// - `SumSquared`: E = ½ Σ_j Σ_k (y_kj − t_kj)², summed, not averaged: the error of the classic
+///   papers (Rumelhart et al. 1986, Williams & Zipser 1989, Hochreiter & Schmidhuber 1997), so
+///   their learning rates mean the same here; ∂E/∂y = y − t.
 ///
 /// ```
 /// use nalgebra::DMatrix;
@@ -37,6 +40,8 @@ pub enum Loss {
     SoftmaxCrossEntropy,
     /// Logistic on each output, then binary cross-entropy against targets in [0, 1].
     BinaryCrossEntropy,
+    /// Half the sum of squared errors over every valid element, E = ½ Σ (y − t)².
+    SumSquared,
 }
 
 impl Loss {
@@ -153,6 +158,17 @@ impl Loss {
                 }
                 total * scale
             }
+            Loss::SumSquared => {
+                let half = T::of_f64(0.5);
+                for j in (0..cols).filter(|&j| is_valid(j)) {
+                    for k in 0..rows {
+                        let d = outputs[(k, j)] - targets[(k, j)];
+                        total += half * d * d;
+                        write(k, j, d);
+                    }
+                }
+                total
+            }
         }
     }
 
@@ -210,6 +226,15 @@ mod tests {
         check(Loss::SoftmaxCrossEntropy, &y, &[0.0, 1.0, 0.0, 1.0, 0.0, 0.0], 3, Some(&[true, false]));
         check(Loss::SoftmaxCrossEntropy, &y, &[0.2, 0.5, 0.0, 1.0, 0.7, 0.3], 3, None);
         check(Loss::BinaryCrossEntropy, &y, &[0.0, 1.0, 1.0, 0.0, 1.0, 0.0], 3, None);
+        check(Loss::SumSquared, &y, &[0.0, 1.0, 0.5, 0.2, 0.1, -0.3], 3, Some(&[false, true]));
+    }
+
+    #[test]
+    fn sum_squared_is_half_the_summed_squares() {
+        let y = DMatrix::from_column_slice(2, 2, &[1.0f64, 2.0, 3.0, 4.0]);
+        let t = DMatrix::zeros(2, 2);
+        assert_eq!(Loss::SumSquared.value(y.as_view(), t.as_view(), None).unwrap(), 15.0);
+        assert_eq!(Loss::SumSquared.value(y.as_view(), t.as_view(), Some(&[true, false])).unwrap(), 2.5);
     }
 
     #[test]

@@ -269,6 +269,47 @@ impl<T: Real> SeqBatch<T> {
         Ok(self)
     }
 
+    /// Sets each sequence's length: sequence b is real for steps `0..lengths[b]` and padding
+    /// after, so its padded columns stop counting in the loss (they are marked invalid, on top of
+    /// any mask already set). A length of 0 leaves a sequence out of this batch (a window of a
+    /// stream that has ended). Recurrent models freeze a sequence's state after its last real
+    /// step.
+    ///
+    /// ```
+    /// use nalgebra::DMatrix;
+    /// use rnn_core::SeqBatch;
+    /// let batch = SeqBatch::new(DMatrix::<f64>::zeros(1, 6), None, 3, 2).unwrap();
+    /// let batch = batch.with_lengths(vec![3, 1]).unwrap();
+    /// assert_eq!(batch.lengths(), [3, 1]);
+    /// assert!(batch.is_valid(0, 1) && !batch.is_valid(1, 1));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] unless there is one length per sequence, and
+    /// [`Error::InvalidConfig`] naming the sequence for a length longer than the batch's steps.
+    pub fn with_lengths(mut self, lengths: Vec<usize>) -> Result<Self> {
+        crate::error::check_dim("sequence lengths (one per sequence of the batch)", self.batch, lengths.len())?;
+        for (b, &len) in lengths.iter().enumerate() {
+            if len > self.steps {
+                return Err(Error::config(
+                    format!("length of sequence {b} of the batch"),
+                    format!("at most the batch's {} steps", self.steps),
+                    len,
+                ));
+            }
+        }
+        for t in 0..self.steps {
+            for (b, &len) in lengths.iter().enumerate() {
+                if t >= len {
+                    self.valid[t * self.batch + b] = false;
+                }
+            }
+        }
+        self.all_valid = self.valid.iter().all(|&v| v);
+        self.lengths = lengths;
+        Ok(self)
+    }
+
     /// Number of time steps (the longest sequence).
     pub fn steps(&self) -> usize {
         self.steps

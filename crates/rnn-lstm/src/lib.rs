@@ -1,0 +1,15 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod config;
+mod geometry;
+mod kernels;
+mod layer;
+mod network;
+mod state;
+mod truncated;
+
+pub use config::{GateBias, Head, LstmConfig, Readout, WeightInit};
+pub use network::Lstm;
+pub use state::LstmState;
+pub use truncated::TruncatedBptt;
