@@ -7,6 +7,7 @@ mod kernels;
 mod layer;
 mod network;
 mod state;
+mod torch;
 mod truncated;
 
 pub use config::{GateBias, Head, LstmConfig, Readout, WeightInit};

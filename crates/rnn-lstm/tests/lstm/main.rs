@@ -1,0 +1,6 @@
+//! The integration tests of rnn-lstm, in one binary.
+
+mod api;
+mod golden;
+mod gradient;
+mod training;
