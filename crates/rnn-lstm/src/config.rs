@@ -344,14 +344,21 @@ impl LstmConfig {
         self
     }
 
-    /// Checks every field.
+    /// Checks every field (the values for an `f64` network; [`build`](Self::build) checks
+    /// them in its own scalar type).
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] naming the field for no input, no layer, a layer of no block,
     /// zero cells per block, a head of no output, an activation that cannot be trained (`Sign`)
-    /// or has non-finite limits, a non-finite or negative initial range, non-finite initial
-    /// biases, or initial forget-gate biases without forget gates.
+    /// or has non-finite limits, a non-finite or negative initial range, initial biases that
+    /// are not finite for every block, or initial forget-gate biases without forget gates.
     pub fn validate(&self) -> Result<()> {
+        self.validate_in::<f64>()
+    }
+
+    /// [`validate`](Self::validate), with the limits, initial range and initial biases finite
+    /// in `T`.
+    pub(crate) fn validate_in<T: Real>(&self) -> Result<()> {
         if self.inputs == 0 {
             return Err(Error::config("inputs", "at least 1", 0));
         }
@@ -372,30 +379,33 @@ impl LstmConfig {
             ("cell output squashing h", self.cell_output_activation),
         ] {
             check_trainable(|| name.to_string(), f)?;
-            check_finite_in::<f64>(|| name.to_string(), f)?;
+            check_finite_in::<T>(|| name.to_string(), f)?;
         }
         if let Some(head) = &self.head {
             if head.outputs == 0 {
                 return Err(Error::config("head outputs", "at least 1", 0));
             }
             check_trainable(|| "head activation".to_string(), head.activation)?;
-            check_finite_in::<f64>(|| "head activation".to_string(), head.activation)?;
+            check_finite_in::<T>(|| "head activation".to_string(), head.activation)?;
         }
         if let WeightInit::Uniform(limit) = self.init
-            && !(limit.is_finite() && limit >= 0.0)
+            && !(T::of_f64(limit).is_finite() && limit >= 0.0)
         {
-            return Err(Error::config("initial weight range", "a finite limit ≥ 0", limit));
+            return Err(Error::config("initial weight range", format!("a limit ≥ 0, finite in {}", T::NAME), limit));
         }
+        // start + j·step is finite for every block j once it is at the first and the last.
+        let last_block = self.blocks.iter().max().map_or(0, |&b| b - 1);
         for (name, bias) in [
             ("input-gate bias", self.input_gate_bias),
             ("forget-gate bias", self.forget_gate_bias),
             ("output-gate bias", self.output_gate_bias),
         ] {
             if let Some(b) = bias {
-                if !(b.start.is_finite() && b.step.is_finite()) {
+                let finite = |v: f64| T::of_f64(v).is_finite();
+                if !(finite(b.start) && finite(b.step) && finite(b.value(last_block))) {
                     return Err(Error::config(
                         format!("initial {name}"),
-                        "a finite start and step",
+                        format!("a value finite in {} for every block j ≤ {last_block}", T::NAME),
                         format!("{} + j·{}", b.start, b.step),
                     ));
                 }

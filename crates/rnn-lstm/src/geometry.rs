@@ -23,7 +23,7 @@
 
 use std::ops::Range;
 
-use rnn_core::{ParamLayout, Result};
+use rnn_core::{Error, ParamLayout, Result, alloc::checked_size};
 
 use crate::LstmConfig;
 
@@ -108,6 +108,17 @@ impl Geometry {
         let mut layers = Vec::with_capacity(config.blocks.len());
         let mut inputs = config.inputs;
         for (l, &blocks) in config.blocks.iter().enumerate() {
+            // Every size the layer's methods compute (C, G, R = C + G ≥ H_s) must fit in usize.
+            let cells = checked_size(
+                &format!("cells of layer {l} (blocks × cells per block)"),
+                blocks,
+                config.cells_per_block,
+            )?;
+            let gates = checked_size(&format!("gates of layer {l}"), blocks, 2 + config.forget_gate as usize)?;
+            cells.checked_add(gates).ok_or_else(|| Error::Allocation {
+                what: format!("net-input rows of layer {l} (cells + gates)"),
+                bytes: cells as u128 + gates as u128,
+            })?;
             let mut layer = Layer {
                 inputs,
                 blocks,

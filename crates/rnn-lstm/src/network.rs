@@ -60,9 +60,10 @@ impl<T: Real> TryFrom<RawLstm<T>> for Lstm<T> {
     type Error = Error;
 
     fn try_from(raw: RawLstm<T>) -> Result<Self> {
-        raw.config.validate()?;
+        raw.config.validate_in::<T>()?;
         let geometry = Geometry::of(&raw.config)?;
         check_dim("LSTM parameters", geometry.layout.len(), raw.params.len())?;
+        check_finite("LSTM parameters", &raw.params)?;
         Ok(Self { config: raw.config, params: raw.params, geometry: Some(geometry), work: Work::default() })
     }
 }
@@ -107,7 +108,7 @@ impl<T: Real> Lstm<T> {
     /// # Errors
     /// As [`LstmConfig::build`].
     pub fn new(config: LstmConfig) -> Result<Self> {
-        config.validate()?;
+        config.validate_in::<T>()?;
         let geometry = Geometry::of(&config)?;
         let params = rnn_core::alloc::try_filled("LSTM parameters", geometry.layout.len(), T::zero())?;
         let mut net = Self { config, params, geometry: Some(geometry), work: Work::default() };
@@ -200,8 +201,9 @@ impl<T: Real> Lstm<T> {
         self.check_state(state, batch.batch_size())?;
         self.check_batch(batch)?;
         self.forward_pass(batch, Some(state));
-        self.write_state(batch, state);
-        Ok(self.outputs(batch))
+        let out = self.checked_outputs(batch)?;
+        self.write_state(batch, state)?;
+        Ok(out)
     }
 
     /// The loss of `batch` started from `state` and its gradient, the state being a constant
@@ -220,7 +222,7 @@ impl<T: Real> Lstm<T> {
     ) -> Result<T> {
         self.check_state(state, batch.batch_size())?;
         let value = self.gradient_pass(batch, loss, grad, Some(state))?;
-        self.write_state(batch, state);
+        self.write_state(batch, state)?;
         Ok(value)
     }
 
@@ -297,16 +299,34 @@ impl<T: Real> Lstm<T> {
         self.geometry = Some(geometry);
     }
 
-    /// Copies each sequence's final state (its last real step) into `state`.
-    fn write_state(&self, batch: &SeqBatch<T>, state: &mut LstmState<T>) {
+    /// Copies each sequence's final state (its last real step) into `state`, or returns
+    /// [`Error::NonFinite`] and leaves `state` alone if it overflowed.
+    fn write_state(&self, batch: &SeqBatch<T>, state: &mut LstmState<T>) -> Result<()> {
         let (steps, b) = (batch.steps(), batch.batch_size());
-        for (l, layer) in self.geometry().layers.iter().enumerate() {
-            let tape = &self.work.tapes[l];
+        let last = (steps - 1) * b;
+        let finals = |l: usize| {
+            let (tape, layer) = (&self.work.tapes[l], &self.geometry().layers[l]);
             let (c, h) = (layer.cells(), layer.sources());
-            let last = (steps - 1) * b;
-            state.cells[l].as_mut_slice().copy_from_slice(&tape.s[last * c..(last + b) * c]);
-            state.sources[l].as_mut_slice().copy_from_slice(&tape.r[last * h..(last + b) * h]);
+            (&tape.s[last * c..(last + b) * c], &tape.r[last * h..(last + b) * h])
+        };
+        for l in 0..self.num_layers() {
+            let (s, r) = finals(l);
+            check_finite(&format!("final cell states of layer {l}"), s)?;
+            check_finite(&format!("final recurrent sources of layer {l}"), r)?;
         }
+        for l in 0..self.num_layers() {
+            let (s, r) = finals(l);
+            state.cells[l].as_mut_slice().copy_from_slice(s);
+            state.sources[l].as_mut_slice().copy_from_slice(r);
+        }
+        Ok(())
+    }
+
+    /// The outputs of the last forward pass, or [`Error::NonFinite`] if they overflowed.
+    fn checked_outputs(&mut self, batch: &SeqBatch<T>) -> Result<DMatrix<T>> {
+        let out = self.outputs(batch);
+        check_finite("LSTM outputs", out.as_slice())?;
+        Ok(out)
     }
 
     /// The columns the outputs are read at: every column, or each sequence's last real step.
@@ -398,9 +418,10 @@ impl<T: Real> Lstm<T> {
         self.check_batch(batch)?;
         let (targets, valid) = self.targets_for(batch)?;
         self.forward_pass(batch, state);
-        let out = self.outputs(batch);
+        let out = self.checked_outputs(batch)?;
         let mut d_out = DMatrix::zeros(out.nrows(), out.ncols());
         let value = loss.value_and_gradient(out.as_view(), targets.as_view(), valid, &mut d_out)?;
+        check_finite("LSTM loss", &[value])?;
         grad.fill(T::zero());
         let geometry = self.geometry.take().expect("geometry is set at construction");
         let (steps, b) = (batch.steps(), batch.batch_size());
@@ -504,7 +525,7 @@ impl<T: Real> SequenceModel<T> for Lstm<T> {
     fn forward(&mut self, batch: &SeqBatch<T>) -> Result<DMatrix<T>> {
         self.check_batch(batch)?;
         self.forward_pass(batch, None);
-        Ok(self.outputs(batch))
+        self.checked_outputs(batch)
     }
 }
 
@@ -518,8 +539,10 @@ impl<T: Real> Differentiable<T> for Lstm<T> {
         self.check_batch(batch)?;
         let (targets, valid) = self.targets_for(batch)?;
         self.forward_pass(batch, None);
-        let out = self.outputs(batch);
-        loss.value(out.as_view(), targets.as_view(), valid)
+        let out = self.checked_outputs(batch)?;
+        let value = loss.value(out.as_view(), targets.as_view(), valid)?;
+        check_finite("LSTM loss", &[value])?;
+        Ok(value)
     }
 }
 
@@ -532,7 +555,7 @@ impl<T: Real> Persist for Lstm<T> {
 
     /// Checks the configuration, that the parameters fit its layout, and that they are finite.
     fn validate(&self) -> Result<()> {
-        self.config.validate()?;
+        self.config.validate_in::<T>()?;
         check_dim("LSTM parameters", Geometry::of(&self.config)?.layout.len(), self.params.len())?;
         check_finite("LSTM parameters", &self.params)
     }

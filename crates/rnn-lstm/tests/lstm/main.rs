@@ -1,5 +1,6 @@
 //! The integration tests of rnn-lstm, in one binary.
 
+mod adversarial;
 mod api;
 mod golden;
 mod gradient;
