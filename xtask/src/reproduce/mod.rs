@@ -5,6 +5,7 @@
 //! `results.json`, and any plots. Later architectures add their experiments to [`EXPERIMENTS`].
 
 mod hopfield;
+mod lstm;
 mod recurrent;
 mod sunspots;
 mod xor;
@@ -45,6 +46,11 @@ const EXPERIMENTS: &[(&str, &str, Experiment)] = &[
         "recurrent",
         "Fully recurrent nets learning online by RTRL and truncated BPTT (Williams & Zipser 1989), Task 2a (1997)",
         recurrent::run,
+    ),
+    (
+        "lstm",
+        "LSTM (Hochreiter & Schmidhuber 1997; Gers et al. 2000): embedded Reber, adding, continual Reber, laser, sunspots",
+        lstm::run,
     ),
 ];
 
@@ -145,4 +151,12 @@ pub fn mean_sd(xs: &[f64]) -> (f64, f64) {
     let mean = xs.iter().sum::<f64>() / n;
     let var = if xs.len() > 1 { xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
     (mean, var.sqrt())
+}
+
+/// The median (the mean of the two middle values for an even count).
+pub fn median(xs: &[usize]) -> Option<f64> {
+    let mut v = xs.to_vec();
+    v.sort_unstable();
+    let n = v.len();
+    (n > 0).then(|| if n % 2 == 1 { v[n / 2] as f64 } else { (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0 })
 }

@@ -9,7 +9,7 @@ use rnn_data::generators::{a_then_b, delayed_xor, echo, long_lag, sine_wave, squ
 use rnn_recurrent::{Connectivity, OnlineLearner, RecurrentConfig, Rtrl, RtrlOptions, Source, TruncatedBptt};
 use serde_json::{Value, json};
 
-use super::{Mode, Section, mean_sd, sunspots::parallel_seeds};
+use super::{Mode, Section, mean_sd, median, sunspots::parallel_seeds};
 use crate::DynResult;
 
 /// A task of Williams & Zipser's kind: one continual stream, learned online.
@@ -238,14 +238,6 @@ fn column(s: &MaskedSequence<f64>, t: usize) -> (Vec<f64>, Vec<f64>, Vec<bool>) 
         s.targets().column(t).iter().copied().collect(),
         s.present().column(t).iter().copied().collect(),
     )
-}
-
-/// The median (the mean of the two middle values for an even count).
-fn median(xs: &[usize]) -> Option<f64> {
-    let mut v = xs.to_vec();
-    v.sort_unstable();
-    let n = v.len();
-    (n > 0).then(|| if n % 2 == 1 { v[n / 2] as f64 } else { (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0 })
 }
 
 /// Task 2a: the two sequences (y, a₁ … a_{p−1}, y) and (x, a₁ … a_{p−1}, x); the last symbol

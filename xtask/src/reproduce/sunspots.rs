@@ -13,31 +13,33 @@ use crate::DynResult;
 use crate::svg::{Options, Series, line_chart_with};
 
 /// Lags, as in Weigend et al. (1990).
-const LAGS: usize = 12;
+pub const LAGS: usize = 12;
 /// Hidden units (Weigend's weight-elimination MLP ended with 12-8-1).
-const HIDDEN: usize = 8;
+pub const HIDDEN: usize = 8;
 /// Full-batch Adam epochs over the training stream, at [`LEARNING_RATE`].
-const EPOCHS: usize = 1500;
+pub const EPOCHS: usize = 1500;
 /// Adam's step size.
-const LEARNING_RATE: f64 = 0.002;
+pub const LEARNING_RATE: f64 = 0.002;
 /// Initial weights uniform in ±`INIT`: small weights keep the fit smooth (Glorot's larger
 /// weights overfit the 209 training years: NMSE ≈ 0.10–0.11 on 1921–1955).
-const INIT: f64 = 0.1;
+pub const INIT: f64 = 0.1;
 
 /// The published NMSE figures on (1921–1955, 1956–1979), tagged R in REFERENCE.md.
-const PUBLISHED: [(&str, f64, f64); 2] = [
+pub const PUBLISHED: [(&str, f64, f64); 2] = [
     ("Weight-elimination MLP 12-8-1 (Weigend et al. 1990)", 0.086, 0.35),
     ("Threshold AR (Tong & Lim 1980)", 0.097, 0.28),
 ];
 
+/// The partially recurrent nets of this experiment.
 #[derive(Clone, Copy)]
-enum Net {
+pub enum Net {
     Elman,
     Jordan,
 }
 
 impl Net {
-    fn name(self) -> &'static str {
+    /// The net's name in the report.
+    pub fn name(self) -> &'static str {
         match self {
             Net::Elman => "Elman",
             Net::Jordan => "Jordan",
@@ -51,40 +53,78 @@ struct Run {
     nmse: [f64; 2],
 }
 
+/// The protocol's data: the series scaled on the training years, windows of [`LAGS`] lags for
+/// every target year 1712–1979, the training part (targets 1712–1920), and the two test periods.
+pub struct SunspotData {
+    /// Min-max scaling fitted on 1700–1920.
+    pub scaler: MinMaxScaler,
+    /// The target year of each window of `stream`.
+    pub years: Vec<i64>,
+    /// Every window, one step per target year, scaled.
+    pub stream: Sequence<f64>,
+    /// The first windows, whose targets are training years.
+    pub train_seq: Sequence<f64>,
+    /// The observed value of each target year, in original units.
+    pub truth: Vec<f64>,
+    /// Indices into `years` of the test periods 1921–1955 and 1956–1979.
+    pub tests: [Vec<usize>; 2],
+    /// Variance of the series over 1700–1979, the NMSE's denominator.
+    pub variance: f64,
+}
+
+impl SunspotData {
+    /// Loads the series and cuts it by the Weigend et al. (1990) protocol.
+    pub fn load() -> DynResult<Self> {
+        let series = rnn_data::sunspots()?;
+        // NMSE divides by the variance of the series over the protocol's span, 1700–1979.
+        let variance = metrics::variance(series.between(SUNSPOTS_CLASSIC)?.values())?;
+        let scaler = MinMaxScaler::fit(series.between(SUNSPOTS_TRAIN)?.values())?;
+        let scaled = series.map(|v| scaler.transform_value(v))?;
+        let spec = WindowSpec::one_step(LAGS)?;
+        let first = SUNSPOTS_TRAIN.start() + LAGS as i64;
+        let windows = Windows::targets_in_labels(&scaled, spec, first..=*SUNSPOTS_TEST2.end())?;
+        let years = windows.target_labels().to_vec();
+        let stream: Sequence<f64> = windows.to_sequence()?;
+        let n_train = years.iter().filter(|y| SUNSPOTS_TRAIN.contains(y)).count();
+        let (train_seq, _) = stream.split_at(n_train)?;
+        let truth: Vec<f64> = years.iter().map(|&y| series.get(y).unwrap_or(f64::NAN)).collect();
+        let test_idx = |range: &std::ops::RangeInclusive<i64>| -> Vec<usize> {
+            years.iter().enumerate().filter(|(_, y)| range.contains(y)).map(|(i, _)| i).collect()
+        };
+        let tests = [test_idx(&SUNSPOTS_TEST1), test_idx(&SUNSPOTS_TEST2)];
+        Ok(Self { scaler, years, stream, train_seq, truth, tests, variance })
+    }
+
+    /// NMSE of `pred` (original units, one per target year) over the years at `idx`.
+    pub fn nmse_at(&self, pred: &[f64], idx: &[usize]) -> DynResult<f64> {
+        let p: Vec<f64> = idx.iter().map(|&i| pred[i]).collect();
+        let t: Vec<f64> = idx.iter().map(|&i| self.truth[i]).collect();
+        Ok(metrics::nmse(&p, &t, self.variance)?)
+    }
+
+    /// NMSE of scaled one-step predictions over both test periods.
+    pub fn test_nmse(&self, scaled: &[f64]) -> DynResult<[f64; 2]> {
+        let pred: Vec<f64> = scaled.iter().map(|&v| self.scaler.inverse_value(v)).collect();
+        Ok([self.nmse_at(&pred, &self.tests[0])?, self.nmse_at(&pred, &self.tests[1])?])
+    }
+}
+
 pub fn run(mode: Mode, bar: &ProgressBar) -> DynResult<Section> {
     let (seeds, epochs) = match mode {
         Mode::Full => (10u64, EPOCHS),
         Mode::Quick => (3, EPOCHS),
     };
-    let series = rnn_data::sunspots()?;
-    // NMSE divides by the variance of the series over the protocol's span, 1700–1979.
-    let variance = metrics::variance(series.between(SUNSPOTS_CLASSIC)?.values())?;
-    let scaler = MinMaxScaler::fit(series.between(SUNSPOTS_TRAIN)?.values())?;
-    let scaled = series.map(|v| scaler.transform_value(v))?;
-    let spec = WindowSpec::one_step(LAGS)?;
-    let first = SUNSPOTS_TRAIN.start() + LAGS as i64;
-    let windows = Windows::targets_in_labels(&scaled, spec, first..=*SUNSPOTS_TEST2.end())?;
-    let years = windows.target_labels().to_vec();
-    let stream: Sequence<f64> = windows.to_sequence()?;
-    let n_train = years.iter().filter(|y| SUNSPOTS_TRAIN.contains(y)).count();
-    let (train_seq, _) = stream.split_at(n_train)?;
-    let truth: Vec<f64> = years.iter().map(|&y| series.get(y).unwrap_or(f64::NAN)).collect();
-    let test_idx = |range: &std::ops::RangeInclusive<i64>| -> Vec<usize> {
-        years.iter().enumerate().filter(|(_, y)| range.contains(y)).map(|(i, _)| i).collect()
-    };
-    let tests = [test_idx(&SUNSPOTS_TEST1), test_idx(&SUNSPOTS_TEST2)];
-    let nmse_at = |pred: &[f64], idx: &[usize]| -> DynResult<f64> {
-        let p: Vec<f64> = idx.iter().map(|&i| pred[i]).collect();
-        let t: Vec<f64> = idx.iter().map(|&i| truth[i]).collect();
-        Ok(metrics::nmse(&p, &t, variance)?)
-    };
+    let data = SunspotData::load()?;
+    let (years, truth, tests, variance) = (&data.years, &data.truth, &data.tests, data.variance);
+    let (train_seq, stream, scaler) = (&data.train_seq, &data.stream, &data.scaler);
+    let nmse_at = |pred: &[f64], idx: &[usize]| data.nmse_at(pred, idx);
 
     bar.set_length(2 * seeds * epochs as u64);
     let mut results = Vec::new();
     for net in [Net::Elman, Net::Jordan] {
         bar.set_message(net.name());
         let runs = parallel_seeds(seeds, |seed| -> DynResult<Run> {
-            let scaled_pred = train_and_predict(net, seed, epochs, &train_seq, &stream, bar)?;
+            let scaled_pred = train_and_predict(net, seed, epochs, train_seq, stream, bar)?;
             let predictions: Vec<f64> = scaled_pred.iter().map(|&v| scaler.inverse_value(v)).collect();
             let nmse = [nmse_at(&predictions, &tests[0])?, nmse_at(&predictions, &tests[1])?];
             Ok(Run { predictions, nmse })
@@ -93,6 +133,7 @@ pub fn run(mode: Mode, bar: &ProgressBar) -> DynResult<Section> {
     }
 
     // Persistence: ŷ(t) = y(t − 1).
+    let series = rnn_data::sunspots()?;
     let persistence: Vec<f64> = years.iter().map(|&y| series.get(y - 1).unwrap_or(f64::NAN)).collect();
     let persistence_nmse = [nmse_at(&persistence, &tests[0])?, nmse_at(&persistence, &tests[1])?];
 
@@ -138,7 +179,7 @@ pub fn run(mode: Mode, bar: &ProgressBar) -> DynResult<Section> {
         "year",
         "sunspot number",
         &[
-            Series { label: "observed", color: "#000000", points: line(&truth), dashed: false },
+            Series { label: "observed", color: "#000000", points: line(truth), dashed: false },
             Series { label: "Elman", color: "#d62728", points: line(&results[0].1[0].predictions), dashed: false },
             Series { label: "Jordan", color: "#1f77b4", points: line(&results[1].1[0].predictions), dashed: false },
             Series { label: "persistence", color: "#999999", points: line(&persistence), dashed: true },
@@ -163,7 +204,7 @@ pub fn run(mode: Mode, bar: &ProgressBar) -> DynResult<Section> {
 
 /// Trains one net on the training stream and returns its one-step predictions (scaled units)
 /// over the whole stream, context carried from the first step to the last.
-fn train_and_predict(
+pub fn train_and_predict(
     net: Net,
     seed: u64,
     epochs: usize,
@@ -179,17 +220,17 @@ fn train_and_predict(
     };
     match net {
         Net::Elman => {
-            let m = ElmanConfig::new(LAGS, &[HIDDEN], 1)
+            let mut m = ElmanConfig::new(LAGS, &[HIDDEN], 1)
                 .hidden_activation(Activation::Tanh)
                 .output_activation(Activation::Identity)
                 .init(Init::Uniform(INIT))
                 .backprop(Backprop::ContextAsInput)
                 .seed(seed)
                 .build::<f64>()?;
-            fit_and_run(m, train_seq, stream, &mut adam, &config, progress)
+            fit_and_run(&mut m, train_seq, stream, &mut adam, &config, progress)
         }
         Net::Jordan => {
-            let m = JordanConfig::new(LAGS, &[HIDDEN], 1)
+            let mut m = JordanConfig::new(LAGS, &[HIDDEN], 1)
                 .hidden_activation(Activation::Tanh)
                 .output_activation(Activation::Identity)
                 .mu(0.5)
@@ -197,22 +238,22 @@ fn train_and_predict(
                 .backprop(Backprop::ContextAsInput)
                 .seed(seed)
                 .build::<f64>()?;
-            fit_and_run(m, train_seq, stream, &mut adam, &config, progress)
+            fit_and_run(&mut m, train_seq, stream, &mut adam, &config, progress)
         }
     }
 }
 
 /// Trains `model` on the training stream, then runs it over the whole stream from its initial
 /// state (the context carried from the first step to the last) and returns its outputs.
-fn fit_and_run<M: Differentiable<f64>>(
-    mut model: M,
+pub fn fit_and_run<M: Differentiable<f64>>(
+    model: &mut M,
     train_seq: &Sequence<f64>,
     stream: &Sequence<f64>,
     optimizer: &mut Adam<f64>,
     config: &TrainConfig,
     progress: impl FnMut(&rnn_core::EpochReport) -> rnn_core::Control,
 ) -> DynResult<Vec<f64>> {
-    train(&mut model, std::slice::from_ref(train_seq), optimizer, config, progress)?;
+    train(model, std::slice::from_ref(train_seq), optimizer, config, progress)?;
     let whole = SeqBatch::new(stream.inputs.clone(), None, stream.len(), 1)?;
     Ok(model.forward(&whole)?.iter().copied().collect())
 }
