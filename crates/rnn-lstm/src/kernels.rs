@@ -70,3 +70,64 @@ pub(crate) fn add_row_sums<T: Real>(sums: &mut [T], m: &[T], rows: usize, row0: 
         }
     }
 }
+
+/// A product of one time step of at least this many multiply-adds runs on every rayon thread;
+/// below, on the calling thread. A fork-join costs tens of microseconds when the workers
+/// sleep, more than it saves on a product that takes that long on one core.
+pub(crate) const PARALLEL_STEP: usize = 1 << 24;
+
+/// Batches this narrow take the matrix-vector path of [`step_mm`].
+const NARROW: usize = 4;
+
+/// C ← β·C + op(A)·B for one time step, B dense: narrow batches (≤ 4 columns) through plain
+/// vectorisable loops (column updates for `A`, dot products for `Aᵀ`), whose cost per call is a
+/// few nanoseconds; wider ones through [`mm`], on every thread from [`PARALLEL_STEP`]
+/// multiply-adds.
+#[inline]
+pub(crate) fn step_mm<T: Real>(beta: T, c: &mut [T], m: usize, n: usize, a: Mat<'_, T>, op_a: Op, b: Mat<'_, T>) {
+    let k = if op_a == Op::N { a.cols } else { a.rows };
+    if n > NARROW {
+        let threads = if m * n * k >= PARALLEL_STEP { Threads::Auto } else { Threads::Serial };
+        return mm(threads, beta, c, m, n, a, op_a, b, Op::N);
+    }
+    for j in 0..n {
+        let cj = &mut c[j * m..(j + 1) * m];
+        let bj = &b.data[j * b.stride..j * b.stride + k];
+        if beta == T::zero() {
+            cj.fill(T::zero());
+        } else if beta != T::one() {
+            cj.iter_mut().for_each(|v| *v *= beta);
+        }
+        match op_a {
+            Op::N => {
+                for (kk, &w) in bj.iter().enumerate() {
+                    let col = &a.data[kk * a.stride..kk * a.stride + m];
+                    cj.iter_mut().zip(col).for_each(|(v, &x)| *v += w * x);
+                }
+            }
+            Op::T => {
+                for (i, v) in cj.iter_mut().enumerate() {
+                    *v += dot(&a.data[i * a.stride..i * a.stride + k], bj);
+                }
+            }
+        }
+    }
+}
+
+/// Σ x_i y_i in eight interleaved partial sums (so that it vectorises), added in a fixed order.
+#[inline]
+fn dot<T: Real>(x: &[T], y: &[T]) -> T {
+    let mut acc = [T::zero(); 8];
+    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+    let (xr, yr) = (xc.remainder(), yc.remainder());
+    for (a, b) in xc.zip(yc) {
+        for l in 0..8 {
+            acc[l] += a[l] * b[l];
+        }
+    }
+    let mut tail = T::zero();
+    for (a, b) in xr.iter().zip(yr) {
+        tail += *a * *b;
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}

@@ -21,7 +21,7 @@ use rnn_core::linalg::{Op, Threads};
 use rnn_core::{Activation, Real};
 
 use crate::geometry::Layer;
-use crate::kernels::{Mat, add_row_sums, mm};
+use crate::kernels::{Mat, add_row_sums, mm, step_mm};
 
 /// The layer's squashing functions.
 #[derive(Debug, Clone, Copy)]
@@ -79,11 +79,6 @@ fn resize<T: Real>(v: &mut Vec<T>, len: usize) {
     v.resize(len, T::zero());
 }
 
-/// Whether a product of m·n·k multiply-adds should use every thread.
-fn threads_for(_m: usize, _n: usize, _k: usize) -> Threads {
-    Threads::Auto
-}
-
 /// Runs the layer over `x` (`I × TB`, with column stride `x.stride`) from the state already in
 /// `tape.s0`/`tape.r0`, filling the rest of `tape`.
 pub(crate) fn forward<T: Real>(
@@ -105,7 +100,7 @@ pub(crate) fn forward<T: Real>(
     resize(&mut tape.r, hs_n * cols);
     let w_x = Mat::dense(&params[layer.w_x.clone()], r, layer.inputs);
     let w_h = Mat::dense(&params[layer.w_h.clone()], r, hs_n);
-    mm(threads_for(r, cols, layer.inputs), T::zero(), &mut tape.a, r, cols, w_x, Op::N, x, Op::N);
+    mm(Threads::Auto, T::zero(), &mut tape.a, r, cols, w_x, Op::N, x, Op::N);
     if let Some((range, row0)) = &layer.bias {
         let b = &params[range.clone()];
         for col in tape.a.chunks_exact_mut(r) {
@@ -127,7 +122,7 @@ pub(crate) fn forward<T: Real>(
         let prev_s: &[T] = if t == 0 { s0 } else { &s_done[(t - 1) * batch * c..] };
         let prev_r: &[T] = if t == 0 { r0 } else { &r_done[(t - 1) * batch * hs_n..] };
         let a_t = &mut a[t * batch * r..(t + 1) * batch * r];
-        mm(threads_for(r, batch, hs_n), T::one(), a_t, r, batch, w_h, Op::N, Mat::dense(prev_r, hs_n, batch), Op::N);
+        step_mm(T::one(), a_t, r, batch, w_h, Op::N, Mat::dense(prev_r, hs_n, batch));
         let hs_t = &mut hs[t * batch * c..(t + 1) * batch * c];
         for b in 0..batch {
             let s_b = &mut s_rest[b * c..(b + 1) * c];
@@ -278,20 +273,20 @@ pub(crate) fn backward<T: Real>(
         }
         if t > 0 {
             let dz_t = Mat::dense(&dz[t * batch * r..(t + 1) * batch * r], r, batch);
-            mm(threads_for(hs_n, batch, r), T::zero(), dr, hs_n, batch, w_h, Op::T, dz_t, Op::N);
+            step_mm(T::zero(), dr, hs_n, batch, w_h, Op::T, dz_t);
         }
     }
     // ∂E/∂W_x = δ xᵀ, ∂E/∂W_h = Σ_t δ(t) r(t−1)ᵀ, biases and peepholes.
     let dz_all = Mat::dense(&dz[..], r, cols);
     let g_wx = &mut grad[layer.w_x.clone()];
-    mm(threads_for(r, layer.inputs, cols), T::one(), g_wx, r, layer.inputs, dz_all, Op::N, x, Op::T);
+    mm(Threads::Auto, T::one(), g_wx, r, layer.inputs, dz_all, Op::N, x, Op::T);
     let g_wh = &mut grad[layer.w_h.clone()];
     let dz_first = dz_all.columns(0, batch);
     mm(Threads::Serial, T::one(), g_wh, r, hs_n, dz_first, Op::N, Mat::dense(&tape.r0, hs_n, batch), Op::T);
     if steps > 1 {
         let later = dz_all.columns(batch, cols - batch);
         let earlier = Mat::dense(&tape.r[..(cols - batch) * hs_n], hs_n, cols - batch);
-        mm(threads_for(r, hs_n, cols), T::one(), g_wh, r, hs_n, later, Op::N, earlier, Op::T);
+        mm(Threads::Auto, T::one(), g_wh, r, hs_n, later, Op::N, earlier, Op::T);
     }
     if let Some((range, row0)) = &layer.bias {
         add_row_sums(&mut grad[range.clone()], dz, r, *row0);
@@ -303,6 +298,6 @@ pub(crate) fn backward<T: Real>(
     }
     if let Some(dx) = dx {
         let w_x = Mat::dense(&params[layer.w_x.clone()], r, layer.inputs);
-        mm(threads_for(layer.inputs, cols, r), T::zero(), dx, layer.inputs, cols, w_x, Op::T, dz_all, Op::N);
+        mm(Threads::Auto, T::zero(), dx, layer.inputs, cols, w_x, Op::T, dz_all, Op::N);
     }
 }
