@@ -7,6 +7,38 @@ use nalgebra::{DMatrixView, DMatrixViewMut, Dyn, U1};
 use rnn_core::Real;
 use rnn_core::linalg::{Op, Threads, gemm_with};
 
+/// Generates `$name`, which runs `$body` compiled for the widest vector unit the CPU has
+/// (AVX-512, AVX2 + FMA, or the baseline): the time loops are plain slice loops, vectorised by
+/// the compiler, and the baseline x86-64 target has only SSE2. The arithmetic, and so the
+/// result, is the same on every path (no reassociation, no fused multiply-add).
+macro_rules! widest_vectors {
+    ($(#[$doc:meta])* $name:ident => $body:ident ($($arg:ident: $ty:ty),* $(,)?)) => {
+        $(#[$doc])*
+        pub(crate) fn $name<T: Real>($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                fn avx512<T: Real>($($arg: $ty),*) {
+                    $body($($arg),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                fn avx2<T: Real>($($arg: $ty),*) {
+                    $body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has AVX-512F (checked just above), and AVX2 and FMA with it.
+                    return unsafe { avx512($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                    // SAFETY: the CPU has AVX2 and FMA (checked just above).
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            $body($($arg),*)
+        }
+    };
+}
+
 /// A column-major `rows × cols` matrix in `data`, whose columns start `stride` apart
 /// (`stride ≥ rows`): the first `rows` rows of a taller matrix.
 #[derive(Clone, Copy)]
@@ -76,58 +108,91 @@ pub(crate) fn add_row_sums<T: Real>(sums: &mut [T], m: &[T], rows: usize, row0: 
 /// sleep, more than it saves on a product that takes that long on one core.
 pub(crate) const PARALLEL_STEP: usize = 1 << 24;
 
-/// Batches this narrow take the matrix-vector path of [`step_mm`].
-const NARROW: usize = 4;
+widest_vectors! {
+    /// C ← β·C + op(A)·B for one time step, B dense: see [`step_mm_impl`].
+    step_mm => step_mm_impl(beta: T, c: &mut [T], m: usize, n: usize, a: Mat<'_, T>, op_a: Op, b: Mat<'_, T>)
+}
 
-/// C ← β·C + op(A)·B for one time step, B dense: narrow batches (≤ 4 columns) through plain
-/// vectorisable loops (column updates for `A`, dot products for `Aᵀ`), whose cost per call is a
-/// few nanoseconds; wider ones through [`mm`], on every thread from [`PARALLEL_STEP`]
-/// multiply-adds.
-#[inline]
-pub(crate) fn step_mm<T: Real>(beta: T, c: &mut [T], m: usize, n: usize, a: Mat<'_, T>, op_a: Op, b: Mat<'_, T>) {
+/// C ← β·C + op(A)·B for one time step, B dense. Below [`PARALLEL_STEP`] multiply-adds, on the
+/// calling thread through register tiles of C (16 rows × 4 columns, or 128 rows of one column: the compiler keeps up to 128 sums in registers, no more), A read in place (no
+/// packing: a step's product is too small for packing to pay); above, through [`mm`] on every
+/// thread.
+#[inline(always)]
+fn step_mm_impl<T: Real>(beta: T, c: &mut [T], m: usize, n: usize, a: Mat<'_, T>, op_a: Op, b: Mat<'_, T>) {
     let k = if op_a == Op::N { a.cols } else { a.rows };
-    if n > NARROW {
+    if op_a == Op::T || m * n * k >= PARALLEL_STEP {
         let threads = if m * n * k >= PARALLEL_STEP { Threads::Auto } else { Threads::Serial };
         return mm(threads, beta, c, m, n, a, op_a, b, Op::N);
     }
-    for j in 0..n {
-        let cj = &mut c[j * m..(j + 1) * m];
-        let bj = &b.data[j * b.stride..j * b.stride + k];
-        if beta == T::zero() {
-            cj.fill(T::zero());
-        } else if beta != T::one() {
-            cj.iter_mut().for_each(|v| *v *= beta);
-        }
-        match op_a {
-            Op::N => {
-                for (kk, &w) in bj.iter().enumerate() {
-                    let col = &a.data[kk * a.stride..kk * a.stride + m];
-                    cj.iter_mut().zip(col).for_each(|(v, &x)| *v += w * x);
-                }
-            }
-            Op::T => {
-                for (i, v) in cj.iter_mut().enumerate() {
-                    *v += dot(&a.data[i * a.stride..i * a.stride + k], bj);
-                }
-            }
-        }
+    if beta == T::zero() {
+        c[..m * n].fill(T::zero());
+    } else if beta != T::one() {
+        c[..m * n].iter_mut().for_each(|v| *v *= beta);
+    }
+    let mut j = 0;
+    while j + 4 <= n {
+        rows::<T, 16, 4>(c, m, j, a, b, k);
+        j += 4;
+    }
+    while j < n {
+        rows::<T, 128, 1>(c, m, j, a, b, k);
+        j += 1;
     }
 }
 
-/// Σ x_i y_i in eight interleaved partial sums (so that it vectorises), added in a fixed order.
-#[inline]
-fn dot<T: Real>(x: &[T], y: &[T]) -> T {
-    let mut acc = [T::zero(); 8];
-    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
-    let (xr, yr) = (xc.remainder(), yc.remainder());
-    for (a, b) in xc.zip(yc) {
-        for l in 0..8 {
-            acc[l] += a[l] * b[l];
+/// Columns `j..j + NR` of C: row tiles of `MR` (eight vector registers of sums, enough
+/// independent chains to keep both FMA units busy), then 8, then 1.
+#[inline(always)]
+fn rows<T: Real, const MR: usize, const NR: usize>(
+    c: &mut [T],
+    m: usize,
+    j: usize,
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    k: usize,
+) {
+    let mut i = 0;
+    while i + MR <= m {
+        tile::<T, MR, NR>(c, m, i, j, a, b, k);
+        i += MR;
+    }
+    while i + 8 <= m {
+        tile::<T, 8, NR>(c, m, i, j, a, b, k);
+        i += 8;
+    }
+    while i < m {
+        tile::<T, 1, NR>(c, m, i, j, a, b, k);
+        i += 1;
+    }
+}
+
+/// C[i..i + MR, j..j + NR] += A[i..i + MR, :]·B[:, j..j + NR], the tile's sums in registers,
+/// each a fused multiply-add chain over k in order.
+#[inline(always)]
+fn tile<T: Real, const MR: usize, const NR: usize>(
+    c: &mut [T],
+    ldc: usize,
+    i: usize,
+    j: usize,
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    k: usize,
+) {
+    let mut acc = [[T::zero(); MR]; NR];
+    let bq: [&[T]; NR] = std::array::from_fn(|q| &b.data[(j + q) * b.stride..(j + q) * b.stride + k]);
+    for kk in 0..k {
+        let col = &a.data[kk * a.stride + i..kk * a.stride + i + MR];
+        for q in 0..NR {
+            let w = bq[q][kk];
+            for l in 0..MR {
+                acc[q][l] = w.mul_add(col[l], acc[q][l]);
+            }
         }
     }
-    let mut tail = T::zero();
-    for (a, b) in xr.iter().zip(yr) {
-        tail += *a * *b;
+    for q in 0..NR {
+        let cq = &mut c[(j + q) * ldc + i..(j + q) * ldc + i + MR];
+        for l in 0..MR {
+            cq[l] += acc[q][l];
+        }
     }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }

@@ -60,6 +60,9 @@ pub(crate) struct BackWork<T> {
     pub dr: Vec<T>,
     /// σ, the error carried on s, `C × B`.
     pub ds: Vec<T>,
+    /// W_hᵀ, `H_s × R`, copied once per backward pass: each step's ∂E/∂r(t−1) = W_hᵀ δ(t) then
+    /// reads A untransposed, as the forward product does.
+    pub w_h_t: Vec<T>,
 }
 
 impl<T> Default for Tape<T> {
@@ -70,7 +73,7 @@ impl<T> Default for Tape<T> {
 
 impl<T> Default for BackWork<T> {
     fn default() -> Self {
-        Self { dz: Vec::new(), dr: Vec::new(), ds: Vec::new() }
+        Self { dz: Vec::new(), dr: Vec::new(), ds: Vec::new(), w_h_t: Vec::new() }
     }
 }
 
@@ -79,9 +82,43 @@ fn resize<T: Real>(v: &mut Vec<T>, len: usize) {
     v.resize(len, T::zero());
 }
 
+widest_vectors! {
+    /// Runs the layer over `x` (`I × TB`, with column stride `x.stride`) from the state already
+    /// in `tape.s0`/`tape.r0`, filling the rest of `tape`.
+    forward => forward_impl(
+        layer: &Layer,
+        params: &[T],
+        sq: Squash,
+        x: Mat<'_, T>,
+        steps: usize,
+        lengths: &[usize],
+        tape: &mut Tape<T>,
+    )
+}
+
+widest_vectors! {
+    /// Backpropagates through the layer: `dy` (`C × TB`) is ∂E/∂y_c(t) from above; adds ∂E/∂θ
+    /// to `grad` (the whole flat gradient) and writes ∂E/∂x (`I × TB`) to `dx` if given. The
+    /// state the batch started from is a constant.
+    backward => backward_impl(
+        layer: &Layer,
+        params: &[T],
+        sq: Squash,
+        x: Mat<'_, T>,
+        steps: usize,
+        lengths: &[usize],
+        tape: &Tape<T>,
+        dy: &[T],
+        work: &mut BackWork<T>,
+        grad: &mut [T],
+        dx: Option<&mut [T]>,
+    )
+}
+
 /// Runs the layer over `x` (`I × TB`, with column stride `x.stride`) from the state already in
 /// `tape.s0`/`tape.r0`, filling the rest of `tape`.
-pub(crate) fn forward<T: Real>(
+#[inline(always)]
+fn forward_impl<T: Real>(
     layer: &Layer,
     params: &[T],
     sq: Squash,
@@ -178,7 +215,8 @@ pub(crate) fn forward<T: Real>(
 /// Backpropagates through the layer: `dy` (`C × TB`) is ∂E/∂y_c(t) from above; adds ∂E/∂θ to
 /// `grad` (the whole flat gradient) and writes ∂E/∂x (`I × TB`) to `dx` if given. The state
 /// the batch started from is a constant.
-pub(crate) fn backward<T: Real>(
+#[inline(always)]
+fn backward_impl<T: Real>(
     layer: &Layer,
     params: &[T],
     sq: Squash,
@@ -207,7 +245,16 @@ pub(crate) fn backward<T: Real>(
     };
     let mut g_peep = vec![T::zero(); layer.peep.as_ref().map_or(0, |p| p.len())];
     let gate_err = |dr: &[T], row: usize| if layer.gate_recurrence { dr[row] } else { T::zero() };
-    let BackWork { dz, dr, ds } = work;
+    let BackWork { dz, dr, ds, w_h_t } = work;
+    {
+        w_h_t.clear();
+        w_h_t.resize(hs_n * r, T::zero());
+        for (i, row) in w_h_t.chunks_exact_mut(hs_n).enumerate() {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = w_h.data[j * r + i];
+            }
+        }
+    }
     for t in (0..steps).rev() {
         for b in 0..batch {
             let col = t * batch + b;
@@ -273,7 +320,7 @@ pub(crate) fn backward<T: Real>(
         }
         if t > 0 {
             let dz_t = Mat::dense(&dz[t * batch * r..(t + 1) * batch * r], r, batch);
-            step_mm(T::zero(), dr, hs_n, batch, w_h, Op::T, dz_t);
+            step_mm(T::zero(), dr, hs_n, batch, Mat::dense(w_h_t, hs_n, r), Op::N, dz_t);
         }
     }
     // ∂E/∂W_x = δ xᵀ, ∂E/∂W_h = Σ_t δ(t) r(t−1)ᵀ, biases and peepholes.

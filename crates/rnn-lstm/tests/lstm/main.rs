@@ -4,4 +4,5 @@ mod adversarial;
 mod api;
 mod golden;
 mod gradient;
+mod online;
 mod training;
