@@ -77,8 +77,15 @@ impl<T> Default for BackWork<T> {
     }
 }
 
+/// Sets `v` to `len` zeros.
 fn resize<T: Real>(v: &mut Vec<T>, len: usize) {
     v.clear();
+    v.resize(len, T::zero());
+}
+
+/// Gives `v` the length `len`, leaving old values in place: for buffers every element of which
+/// the pass writes before reading (a batch of the shape of the last one then costs no zeroing).
+fn reuse<T: Real>(v: &mut Vec<T>, len: usize) {
     v.resize(len, T::zero());
 }
 
@@ -115,6 +122,73 @@ widest_vectors! {
     )
 }
 
+/// A time loop over a batch of at least this many multiply-adds (R·H_s·B·T) runs its two halves
+/// of the batch on two threads, one fork-join per pass. The split depends on sizes alone, never
+/// on the number of threads, so the results do not either.
+const SPLIT_LOOP: usize = 1 << 22;
+
+/// Where the batch is cut for two threads, if it is.
+fn split(layer: &Layer, batch: usize, steps: usize) -> Option<usize> {
+    let work = layer.rows().saturating_mul(layer.sources()).saturating_mul(batch).saturating_mul(steps);
+    (batch >= 2 && work >= SPLIT_LOOP).then_some(batch / 2)
+}
+
+/// A buffer the two halves of a batch write at once, each only the columns of its own
+/// sequences, which are disjoint.
+struct Shared<T> {
+    ptr: *mut T,
+    len: usize,
+}
+
+// SAFETY: `Shared` hands out only the ranges its callers prove disjoint (see `slice`).
+unsafe impl<T: Send> Send for Shared<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Shared<T> {}
+
+impl<T> Shared<T> {
+    fn new(v: &mut [T]) -> Self {
+        Self { ptr: v.as_mut_ptr(), len: v.len() }
+    }
+
+    /// The elements `range`.
+    ///
+    /// # Safety
+    /// No other reference to any element of `range` may be alive while the slice is.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn slice(&self, range: std::ops::Range<usize>) -> &mut [T] {
+        assert!(range.start <= range.end && range.end <= self.len, "column range out of the buffer");
+        // SAFETY: in bounds (asserted); exclusive by the caller's contract.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(range.start), range.len()) }
+    }
+}
+
+/// What every step of a pass reads: the layer, its weights and the batch's shape.
+struct Pass<'a, T> {
+    layer: &'a Layer,
+    sq: Squash,
+    steps: usize,
+    lengths: &'a [usize],
+    /// W_h (forward) or W_hᵀ (backward).
+    w: Mat<'a, T>,
+    p_in: &'a [T],
+    p_f: &'a [T],
+    p_out: &'a [T],
+    peep: bool,
+}
+
+impl<'a, T: Real> Pass<'a, T> {
+    fn new(layer: &'a Layer, params: &'a [T], sq: Squash, steps: usize, lengths: &'a [usize], w: Mat<'a, T>) -> Self {
+        let c = layer.cells();
+        let peep = layer.peep.as_ref().map(|range| &params[range.clone()]);
+        let (p_in, p_f, p_out) = match peep {
+            Some(p) if layer.forget => (&p[..c], &p[c..2 * c], &p[2 * c..]),
+            Some(p) => (&p[..c], &p[..0], &p[c..]),
+            None => (&[][..], &[][..], &[][..]),
+        };
+        Self { layer, sq, steps, lengths, w, p_in, p_f, p_out, peep: peep.is_some() }
+    }
+}
+
 /// Runs the layer over `x` (`I × TB`, with column stride `x.stride`) from the state already in
 /// `tape.s0`/`tape.r0`, filling the rest of `tape`.
 #[inline(always)]
@@ -128,15 +202,15 @@ fn forward_impl<T: Real>(
     tape: &mut Tape<T>,
 ) {
     let batch = lengths.len();
-    let (c, r, hs_n, nb, cpb) = (layer.cells(), layer.rows(), layer.sources(), layer.blocks, layer.cells_per_block);
-    let (in_row, f_row, out_row) = (layer.in_row(), layer.forget_row(), layer.out_row());
+    let (c, r, hs_n) = (layer.cells(), layer.rows(), layer.sources());
     let cols = steps * batch;
-    resize(&mut tape.a, r * cols);
-    resize(&mut tape.s, c * cols);
-    resize(&mut tape.hs, c * cols);
-    resize(&mut tape.r, hs_n * cols);
+    // Every column of a, s and r is written (padding copies the state); h(s) is read at real
+    // steps only, where it is written.
+    reuse(&mut tape.a, r * cols);
+    reuse(&mut tape.s, c * cols);
+    reuse(&mut tape.hs, c * cols);
+    reuse(&mut tape.r, hs_n * cols);
     let w_x = Mat::dense(&params[layer.w_x.clone()], r, layer.inputs);
-    let w_h = Mat::dense(&params[layer.w_h.clone()], r, hs_n);
     mm(Threads::Auto, T::zero(), &mut tape.a, r, cols, w_x, Op::N, x, Op::N);
     if let Some((range, row0)) = &layer.bias {
         let b = &params[range.clone()];
@@ -146,32 +220,71 @@ fn forward_impl<T: Real>(
             }
         }
     }
-    let peep = layer.peep.as_ref().map(|range| &params[range.clone()]);
-    let (p_in, p_f, p_out) = match peep {
-        Some(p) if layer.forget => (&p[..c], &p[c..2 * c], &p[2 * c..]),
-        Some(p) => (&p[..c], &p[..0], &p[c..]),
-        None => (&[][..], &[][..], &[][..]),
-    };
+    let pass = Pass::new(layer, params, sq, steps, lengths, Mat::dense(&params[layer.w_h.clone()], r, hs_n));
     let Tape { a, s, hs, r: rs, s0, r0 } = tape;
-    for t in 0..steps {
-        let (s_done, s_rest) = s.split_at_mut(t * batch * c);
-        let (r_done, r_rest) = rs.split_at_mut(t * batch * hs_n);
-        let prev_s: &[T] = if t == 0 { s0 } else { &s_done[(t - 1) * batch * c..] };
-        let prev_r: &[T] = if t == 0 { r0 } else { &r_done[(t - 1) * batch * hs_n..] };
-        let a_t = &mut a[t * batch * r..(t + 1) * batch * r];
-        step_mm(T::one(), a_t, r, batch, w_h, Op::N, Mat::dense(prev_r, hs_n, batch));
-        let hs_t = &mut hs[t * batch * c..(t + 1) * batch * c];
-        for b in 0..batch {
-            let s_b = &mut s_rest[b * c..(b + 1) * c];
-            let r_b = &mut r_rest[b * hs_n..(b + 1) * hs_n];
-            let ps = &prev_s[b * c..(b + 1) * c];
-            if t >= lengths[b] {
+    let bufs = [Shared::new(a), Shared::new(s), Shared::new(hs), Shared::new(rs)];
+    match split(layer, batch, steps) {
+        // SAFETY (both arms): each call writes only the columns of its own sequences.
+        Some(h) => {
+            rayon::join(
+                || unsafe { forward_steps(&pass, 0..h, &bufs, s0, r0) },
+                || unsafe { forward_steps(&pass, h..batch, &bufs, s0, r0) },
+            );
+        }
+        None => unsafe { forward_steps(&pass, 0..batch, &bufs, s0, r0) },
+    }
+}
+
+/// The time loop of the forward pass for sequences `seqs` of the batch.
+///
+/// # Safety
+/// No other live reference may touch these sequences' columns of the buffers `[a, s, hs, r]`.
+#[inline(always)]
+unsafe fn forward_steps<T: Real>(
+    pass: &Pass<'_, T>,
+    seqs: std::ops::Range<usize>,
+    [a, s, hs, rs]: &[Shared<T>; 4],
+    s0: &[T],
+    r0: &[T],
+) {
+    let layer = pass.layer;
+    let (sq, lengths) = (pass.sq, pass.lengths);
+    let batch = lengths.len();
+    let (c, r, hs_n, nb, cpb) = (layer.cells(), layer.rows(), layer.sources(), layer.blocks, layer.cells_per_block);
+    let (in_row, f_row, out_row) = (layer.in_row(), layer.forget_row(), layer.out_row());
+    let (p_in, p_f, p_out) = (pass.p_in, pass.p_f, pass.p_out);
+    let (b0, n) = (seqs.start, seqs.len());
+    for t in 0..pass.steps {
+        let col0 = t * batch + b0;
+        // SAFETY: step t's and step t − 1's columns of these sequences, disjoint, ours alone.
+        let (a_t, s_t, hs_t, r_t, prev_s, prev_r) = unsafe {
+            let (prev_s, prev_r): (&[T], &[T]) = if t == 0 {
+                (&s0[b0 * c..(b0 + n) * c], &r0[b0 * hs_n..(b0 + n) * hs_n])
+            } else {
+                let p = col0 - batch;
+                (s.slice(p * c..(p + n) * c), rs.slice(p * hs_n..(p + n) * hs_n))
+            };
+            (
+                a.slice(col0 * r..(col0 + n) * r),
+                s.slice(col0 * c..(col0 + n) * c),
+                hs.slice(col0 * c..(col0 + n) * c),
+                rs.slice(col0 * hs_n..(col0 + n) * hs_n),
+                prev_s,
+                prev_r,
+            )
+        };
+        step_mm(T::one(), a_t, r, n, pass.w, Op::N, Mat::dense(prev_r, hs_n, n));
+        for bl in 0..n {
+            let s_b = &mut s_t[bl * c..(bl + 1) * c];
+            let r_b = &mut r_t[bl * hs_n..(bl + 1) * hs_n];
+            let ps = &prev_s[bl * c..(bl + 1) * c];
+            if t >= lengths[b0 + bl] {
                 s_b.copy_from_slice(ps);
-                r_b.copy_from_slice(&prev_r[b * hs_n..(b + 1) * hs_n]);
+                r_b.copy_from_slice(&prev_r[bl * hs_n..(bl + 1) * hs_n]);
                 continue;
             }
-            let z = &mut a_t[b * r..(b + 1) * r];
-            if peep.is_some() {
+            let z = &mut a_t[bl * r..(bl + 1) * r];
+            if pass.peep {
                 for j in 0..nb {
                     for k in j * cpb..(j + 1) * cpb {
                         z[in_row + j] += p_in[k] * ps[k];
@@ -189,14 +302,14 @@ fn forward_impl<T: Real>(
                 for k in j * cpb..(j + 1) * cpb {
                     s_b[k] = y_f * ps[k] + y_in * z[k];
                 }
-                if peep.is_some() {
+                if pass.peep {
                     for k in j * cpb..(j + 1) * cpb {
                         z[out_row + j] += p_out[k] * s_b[k];
                     }
                 }
             }
             sq.f.apply_slice(&mut z[out_row..r]);
-            let h_b = &mut hs_t[b * c..(b + 1) * c];
+            let h_b = &mut hs_t[bl * c..(bl + 1) * c];
             h_b.copy_from_slice(s_b);
             sq.h.apply_slice(h_b);
             for j in 0..nb {
@@ -230,99 +343,34 @@ fn backward_impl<T: Real>(
     dx: Option<&mut [T]>,
 ) {
     let batch = lengths.len();
-    let (c, r, hs_n, nb, cpb) = (layer.cells(), layer.rows(), layer.sources(), layer.blocks, layer.cells_per_block);
-    let (in_row, f_row, out_row) = (layer.in_row(), layer.forget_row(), layer.out_row());
+    let (c, r, hs_n) = (layer.cells(), layer.rows(), layer.sources());
     let cols = steps * batch;
-    resize(&mut work.dz, r * cols);
+    reuse(&mut work.dz, r * cols); // every column written: δ, or 0 at padding
     resize(&mut work.dr, hs_n * batch);
     resize(&mut work.ds, c * batch);
-    let w_h = Mat::dense(&params[layer.w_h.clone()], r, hs_n);
-    let peep = layer.peep.as_ref().map(|range| &params[range.clone()]);
-    let (p_in, p_f, p_out) = match peep {
-        Some(p) if layer.forget => (&p[..c], &p[c..2 * c], &p[2 * c..]),
-        Some(p) => (&p[..c], &p[..0], &p[c..]),
-        None => (&[][..], &[][..], &[][..]),
-    };
-    let mut g_peep = vec![T::zero(); layer.peep.as_ref().map_or(0, |p| p.len())];
-    let gate_err = |dr: &[T], row: usize| if layer.gate_recurrence { dr[row] } else { T::zero() };
     let BackWork { dz, dr, ds, w_h_t } = work;
-    {
-        w_h_t.clear();
-        w_h_t.resize(hs_n * r, T::zero());
-        for (i, row) in w_h_t.chunks_exact_mut(hs_n).enumerate() {
-            for (j, v) in row.iter_mut().enumerate() {
-                *v = w_h.data[j * r + i];
-            }
+    let w_h = &params[layer.w_h.clone()];
+    w_h_t.clear();
+    w_h_t.resize(hs_n * r, T::zero());
+    for (i, row) in w_h_t.chunks_exact_mut(hs_n).enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = w_h[j * r + i];
         }
     }
-    for t in (0..steps).rev() {
-        for b in 0..batch {
-            let col = t * batch + b;
-            let dz_b = &mut dz[col * r..(col + 1) * r];
-            if t >= lengths[b] {
-                continue; // δ stays 0; nothing flows back from padding.
-            }
-            let a_b = &tape.a[col * r..(col + 1) * r];
-            let s_b = &tape.s[col * c..(col + 1) * c];
-            let h_b = &tape.hs[col * c..(col + 1) * c];
-            let ps =
-                if t == 0 { &tape.s0[b * c..(b + 1) * c] } else { &tape.s[(col - batch) * c..(col - batch + 1) * c] };
-            let dr_b = &dr[b * hs_n..(b + 1) * hs_n];
-            let ds_b = &mut ds[b * c..(b + 1) * c];
-            let dy_b = &dy[col * c..(col + 1) * c];
-            for j in 0..nb {
-                let cells = j * cpb..(j + 1) * cpb;
-                let y_out = a_b[out_row + j];
-                let mut d_out = gate_err(dr_b, out_row + j);
-                for k in cells.clone() {
-                    d_out += (dy_b[k] + dr_b[k]) * h_b[k];
-                }
-                let dz_out = d_out * sq.f.derivative_from_output(y_out);
-                dz_b[out_row + j] = dz_out;
-                let y_in = a_b[in_row + j];
-                let y_f = if layer.forget { a_b[f_row + j] } else { T::one() };
-                let mut d_in = gate_err(dr_b, in_row + j);
-                let mut d_f = if layer.forget { gate_err(dr_b, f_row + j) } else { T::zero() };
-                for k in cells.clone() {
-                    let e = dy_b[k] + dr_b[k];
-                    let mut d_s = ds_b[k] + e * y_out * sq.h.derivative_from_output(h_b[k]);
-                    if peep.is_some() {
-                        d_s += p_out[k] * dz_out;
-                    }
-                    dz_b[k] = d_s * y_in * sq.g.derivative_from_output(a_b[k]);
-                    d_in += d_s * a_b[k];
-                    d_f += d_s * ps[k];
-                    ds_b[k] = d_s; // ∂E/∂s(t) until the gates' δ are known
-                }
-                let dz_in = d_in * sq.f.derivative_from_output(y_in);
-                dz_b[in_row + j] = dz_in;
-                let dz_f = if layer.forget {
-                    let v = d_f * sq.f.derivative_from_output(y_f);
-                    dz_b[f_row + j] = v;
-                    v
-                } else {
-                    T::zero()
-                };
-                for k in cells {
-                    ds_b[k] *= y_f;
-                    if peep.is_some() {
-                        ds_b[k] += p_in[k] * dz_in;
-                        g_peep[k] += dz_in * ps[k];
-                        if layer.forget {
-                            ds_b[k] += p_f[k] * dz_f;
-                            g_peep[c + k] += dz_f * ps[k];
-                        }
-                        let out_at = if layer.forget { 2 * c } else { c };
-                        g_peep[out_at + k] += dz_out * s_b[k];
-                    }
-                }
-            }
+    let pass = Pass::new(layer, params, sq, steps, lengths, Mat::dense(w_h_t, hs_n, r));
+    let bufs = [Shared::new(dz), Shared::new(dr), Shared::new(ds)];
+    let g_peep = match split(layer, batch, steps) {
+        // SAFETY (both arms): each call writes only the columns of its own sequences.
+        Some(h) => {
+            let (mut first, second) = rayon::join(
+                || unsafe { backward_steps(&pass, 0..h, tape, dy, &bufs) },
+                || unsafe { backward_steps(&pass, h..batch, tape, dy, &bufs) },
+            );
+            first.iter_mut().zip(&second).for_each(|(g, &v)| *g += v);
+            first
         }
-        if t > 0 {
-            let dz_t = Mat::dense(&dz[t * batch * r..(t + 1) * batch * r], r, batch);
-            step_mm(T::zero(), dr, hs_n, batch, Mat::dense(w_h_t, hs_n, r), Op::N, dz_t);
-        }
-    }
+        None => unsafe { backward_steps(&pass, 0..batch, tape, dy, &bufs) },
+    };
     // ∂E/∂W_x = δ xᵀ, ∂E/∂W_h = Σ_t δ(t) r(t−1)ᵀ, biases and peepholes.
     let dz_all = Mat::dense(&dz[..], r, cols);
     let g_wx = &mut grad[layer.w_x.clone()];
@@ -347,4 +395,103 @@ fn backward_impl<T: Real>(
         let w_x = Mat::dense(&params[layer.w_x.clone()], r, layer.inputs);
         mm(Threads::Auto, T::zero(), dx, layer.inputs, cols, w_x, Op::T, dz_all, Op::N);
     }
+}
+
+/// The time loop of the backward pass for sequences `seqs`: fills their columns of δ (`dz`),
+/// using `dr` and `ds` (their columns) as the errors carried back one step; returns their
+/// share of the peepholes' gradient.
+///
+/// # Safety
+/// No other live reference may touch these sequences' columns of `[dz, dr, ds]`.
+#[inline(always)]
+unsafe fn backward_steps<T: Real>(
+    pass: &Pass<'_, T>,
+    seqs: std::ops::Range<usize>,
+    tape: &Tape<T>,
+    dy: &[T],
+    [dz, dr, ds]: &[Shared<T>; 3],
+) -> Vec<T> {
+    let layer = pass.layer;
+    let (sq, lengths) = (pass.sq, pass.lengths);
+    let batch = lengths.len();
+    let (c, r, hs_n, nb, cpb) = (layer.cells(), layer.rows(), layer.sources(), layer.blocks, layer.cells_per_block);
+    let (in_row, f_row, out_row) = (layer.in_row(), layer.forget_row(), layer.out_row());
+    let (p_in, p_f, p_out) = (pass.p_in, pass.p_f, pass.p_out);
+    let mut g_peep = vec![T::zero(); layer.peep.as_ref().map_or(0, |p| p.len())];
+    let gate_err = |dr: &[T], row: usize| if layer.gate_recurrence { dr[row] } else { T::zero() };
+    let (b0, n) = (seqs.start, seqs.len());
+    // SAFETY: these sequences' columns of the carried errors, ours alone.
+    let (dr, ds) = unsafe { (dr.slice(b0 * hs_n..(b0 + n) * hs_n), ds.slice(b0 * c..(b0 + n) * c)) };
+    for t in (0..pass.steps).rev() {
+        let col0 = t * batch + b0;
+        // SAFETY: step t's columns of these sequences, ours alone.
+        let dz_t = unsafe { dz.slice(col0 * r..(col0 + n) * r) };
+        for bl in 0..n {
+            let (b, col) = (b0 + bl, col0 + bl);
+            let dz_b = &mut dz_t[bl * r..(bl + 1) * r];
+            if t >= lengths[b] {
+                dz_b.fill(T::zero()); // nothing flows back from padding
+                continue;
+            }
+            let a_b = &tape.a[col * r..(col + 1) * r];
+            let s_b = &tape.s[col * c..(col + 1) * c];
+            let h_b = &tape.hs[col * c..(col + 1) * c];
+            let ps =
+                if t == 0 { &tape.s0[b * c..(b + 1) * c] } else { &tape.s[(col - batch) * c..(col - batch + 1) * c] };
+            let dr_b = &dr[bl * hs_n..(bl + 1) * hs_n];
+            let ds_b = &mut ds[bl * c..(bl + 1) * c];
+            let dy_b = &dy[col * c..(col + 1) * c];
+            for j in 0..nb {
+                let cells = j * cpb..(j + 1) * cpb;
+                let y_out = a_b[out_row + j];
+                let mut d_out = gate_err(dr_b, out_row + j);
+                for k in cells.clone() {
+                    d_out += (dy_b[k] + dr_b[k]) * h_b[k];
+                }
+                let dz_out = d_out * sq.f.derivative_from_output(y_out);
+                dz_b[out_row + j] = dz_out;
+                let y_in = a_b[in_row + j];
+                let y_f = if layer.forget { a_b[f_row + j] } else { T::one() };
+                let mut d_in = gate_err(dr_b, in_row + j);
+                let mut d_f = if layer.forget { gate_err(dr_b, f_row + j) } else { T::zero() };
+                for k in cells.clone() {
+                    let e = dy_b[k] + dr_b[k];
+                    let mut d_s = ds_b[k] + e * y_out * sq.h.derivative_from_output(h_b[k]);
+                    if pass.peep {
+                        d_s += p_out[k] * dz_out;
+                    }
+                    dz_b[k] = d_s * y_in * sq.g.derivative_from_output(a_b[k]);
+                    d_in += d_s * a_b[k];
+                    d_f += d_s * ps[k];
+                    ds_b[k] = d_s; // ∂E/∂s(t) until the gates' δ are known
+                }
+                let dz_in = d_in * sq.f.derivative_from_output(y_in);
+                dz_b[in_row + j] = dz_in;
+                let dz_f = if layer.forget {
+                    let v = d_f * sq.f.derivative_from_output(y_f);
+                    dz_b[f_row + j] = v;
+                    v
+                } else {
+                    T::zero()
+                };
+                for k in cells {
+                    ds_b[k] *= y_f;
+                    if pass.peep {
+                        ds_b[k] += p_in[k] * dz_in;
+                        g_peep[k] += dz_in * ps[k];
+                        if layer.forget {
+                            ds_b[k] += p_f[k] * dz_f;
+                            g_peep[c + k] += dz_f * ps[k];
+                        }
+                        let out_at = if layer.forget { 2 * c } else { c };
+                        g_peep[out_at + k] += dz_out * s_b[k];
+                    }
+                }
+            }
+        }
+        if t > 0 {
+            step_mm(T::zero(), dr, hs_n, n, pass.w, Op::N, Mat::dense(dz_t, r, n));
+        }
+    }
+    g_peep
 }
