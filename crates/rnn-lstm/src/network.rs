@@ -471,6 +471,9 @@ impl<T: Real> Lstm<T> {
                 }
             }
         }
+        // The outputs and their errors are in dy now: free them before the layers' passes.
+        drop(out);
+        drop(d_out);
         for l in (0..nl).rev() {
             let layer = &geometry.layers[l];
             let (below, rest) = work.dy.split_at_mut(l);
