@@ -38,7 +38,7 @@ use crate::state::LstmState;
 /// let loss = net.loss_and_gradient(&batch, Loss::Mse, &mut grad).unwrap();
 /// assert!(loss > 0.0 && grad.iter().any(|&g| g != 0.0));
 /// ```
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(bound = "", try_from = "RawLstm<T>")]
 pub struct Lstm<T: Real> {
     config: LstmConfig,
@@ -47,6 +47,13 @@ pub struct Lstm<T: Real> {
     geometry: Option<Geometry>,
     #[serde(skip)]
     work: Work<T>,
+}
+
+/// The configuration and the number of parameters (not every weight).
+impl<T: Real> std::fmt::Debug for Lstm<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lstm").field("config", &self.config).field("num_params", &self.params.len()).finish()
+    }
 }
 
 #[derive(Deserialize)]
@@ -233,8 +240,9 @@ impl<T: Real> Lstm<T> {
         for (l, layer) in layers.iter().enumerate() {
             check_dim(&format!("cell states of layer {l}"), layer.cells(), state.cells[l].nrows())?;
             check_dim(&format!("recurrent sources of layer {l}"), layer.sources(), state.sources[l].nrows())?;
-            check_dim(&format!("state of layer {l} (sequences)"), batch, state.cells[l].ncols())?;
-            check_dim(&format!("state of layer {l} (sequences)"), batch, state.sources[l].ncols())?;
+            let what = format!("sequences in the state of layer {l} (expected: the batch's)");
+            check_dim(&what, batch, state.cells[l].ncols())?;
+            check_dim(&what, batch, state.sources[l].ncols())?;
             check_finite(&format!("cell states of layer {l}"), state.cells[l].as_slice())?;
             check_finite(&format!("recurrent sources of layer {l}"), state.sources[l].as_slice())?;
         }

@@ -2,6 +2,7 @@
 
 use nalgebra::DMatrix;
 use rnn_core::Real;
+use serde::{Deserialize, Serialize};
 
 /// Every layer's cell states s(t) and recurrent sources r(t) for a batch of B sequences: what
 /// [`Lstm::forward_from`](crate::Lstm::forward_from) starts from and leaves behind, so that a
@@ -23,7 +24,12 @@ use rnn_core::Real;
 /// let tail = net.forward_from(&second, &mut state).unwrap();
 /// assert!((tail[(3, 3)] - whole[(3, 9)]).abs() < 1e-12);
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+///
+/// The state is `Serialize`/`Deserialize` (with serde), so a stream can be saved mid-way beside
+/// its network; [`Lstm::forward_from`](crate::Lstm::forward_from) checks a loaded state's shapes
+/// and values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "")]
 pub struct LstmState<T: Real> {
     pub(crate) cells: Vec<DMatrix<T>>,
     pub(crate) sources: Vec<DMatrix<T>>,
