@@ -103,9 +103,12 @@ pub(crate) fn add_row_sums<T: Real>(sums: &mut [T], m: &[T], rows: usize, row0: 
     }
 }
 
-/// A product of one time step of at least this many multiply-adds runs on every rayon thread;
-/// below, on the calling thread. A fork-join costs tens of microseconds when the workers
-/// sleep, more than it saves on a product that takes that long on one core.
+/// A product of one time step of at least this many multiply-adds goes to the `gemm` crate on
+/// every rayon thread; below, to the register tiles on the calling thread. A fork-join costs
+/// tens of microseconds when the workers sleep, more than it saves on a product that takes
+/// that long on one core; and from this size on (W_h of 2048 × 512 at (64, 512, 50, 32)) A no
+/// longer fits in the core's cache, where the crate's packed blocks win (measured: 98 against
+/// 126 ms per training step there).
 pub(crate) const PARALLEL_STEP: usize = 1 << 24;
 
 widest_vectors! {
@@ -114,9 +117,9 @@ widest_vectors! {
 }
 
 /// C ← β·C + op(A)·B for one time step, B dense. Below [`PARALLEL_STEP`] multiply-adds, on the
-/// calling thread through register tiles of C (16 rows × 4 columns, or 128 rows of one column: the compiler keeps up to 128 sums in registers, no more), A read in place (no
-/// packing: a step's product is too small for packing to pay); above, through [`mm`] on every
-/// thread.
+/// calling thread through register tiles of C (16 rows × 4 columns, or 128 rows of one
+/// column; 32 × 8 in `f32` with AVX-512), A read in place (no packing: a step's product is too
+/// small for packing to pay); above, through [`mm`] on every thread.
 #[inline(always)]
 fn step_mm_impl<T: Real>(beta: T, c: &mut [T], m: usize, n: usize, a: Mat<'_, T>, op_a: Op, b: Mat<'_, T>) {
     let k = if op_a == Op::N { a.cols } else { a.rows };
@@ -130,6 +133,24 @@ fn step_mm_impl<T: Real>(beta: T, c: &mut [T], m: usize, n: usize, a: Mat<'_, T>
         c[..m * n].iter_mut().for_each(|v| *v *= beta);
     }
     let mut j = 0;
+    #[cfg(target_arch = "x86_64")]
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: T is f32 (checked just above), so the slices have the same layout.
+        let (c32, a32, b32) = unsafe {
+            (
+                &mut *(c as *mut [T] as *mut [f32]),
+                Mat { data: &*(a.data as *const [T] as *const [f32]), rows: a.rows, cols: a.cols, stride: a.stride },
+                Mat { data: &*(b.data as *const [T] as *const [f32]), rows: b.rows, cols: b.cols, stride: b.stride },
+            )
+        };
+        while j + 8 <= n {
+            // SAFETY: the CPU has AVX-512F (checked above).
+            let done = unsafe { avx512::tiles_32x8(c32, m, j, a32, b32, k) };
+            rows_from::<T, 16, 4>(c, m, done, j, a, b, k);
+            rows_from::<T, 16, 4>(c, m, done, j + 4, a, b, k);
+            j += 8;
+        }
+    }
     while j + 4 <= n {
         rows::<T, 16, 4>(c, m, j, a, b, k);
         j += 4;
@@ -140,8 +161,7 @@ fn step_mm_impl<T: Real>(beta: T, c: &mut [T], m: usize, n: usize, a: Mat<'_, T>
     }
 }
 
-/// Columns `j..j + NR` of C: row tiles of `MR` (eight vector registers of sums, enough
-/// independent chains to keep both FMA units busy), then 8, then 1.
+/// Columns `j..j + NR` of C: row tiles of `MR`, then 8, then 1.
 #[inline(always)]
 fn rows<T: Real, const MR: usize, const NR: usize>(
     c: &mut [T],
@@ -151,7 +171,20 @@ fn rows<T: Real, const MR: usize, const NR: usize>(
     b: Mat<'_, T>,
     k: usize,
 ) {
-    let mut i = 0;
+    rows_from::<T, MR, NR>(c, m, 0, j, a, b, k);
+}
+
+/// [`rows`] from row `i` on.
+#[inline(always)]
+fn rows_from<T: Real, const MR: usize, const NR: usize>(
+    c: &mut [T],
+    m: usize,
+    mut i: usize,
+    j: usize,
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    k: usize,
+) {
     while i + MR <= m {
         tile::<T, MR, NR>(c, m, i, j, a, b, k);
         i += MR;
@@ -194,5 +227,57 @@ fn tile<T: Real, const MR: usize, const NR: usize>(
         for l in 0..MR {
             cq[l] += acc[q][l];
         }
+    }
+}
+
+/// The `f32` AVX-512 tile: 32 rows × 8 columns of C in 16 vector registers, enough independent
+/// chains of fused multiply-adds to keep both FMA units busy (the compiler will not keep more
+/// than 128 sums of the generic tile in registers). Each sum is the same chain, in the same
+/// order, as the generic tile's, so the result does not depend on which path ran.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::{
+        __m512, _mm512_add_ps, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
+    };
+
+    use super::Mat;
+
+    /// C[i..i + 32, j..j + 8] += A[i..i + 32, :]·B[:, j..j + 8] for every whole tile of rows;
+    /// returns the first row left.
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn tiles_32x8(c: &mut [f32], m: usize, j: usize, a: Mat<'_, f32>, b: Mat<'_, f32>, k: usize) -> usize {
+        // B's eight columns interleaved: b8[kk·8 + q] = B[kk, j + q].
+        let mut b8 = vec![0.0f32; k * 8];
+        for q in 0..8 {
+            for (kk, &v) in b.data[(j + q) * b.stride..(j + q) * b.stride + k].iter().enumerate() {
+                b8[kk * 8 + q] = v;
+            }
+        }
+        let mut i = 0;
+        while i + 32 <= m {
+            let mut acc: [__m512; 16] = [_mm512_setzero_ps(); 16];
+            for kk in 0..k {
+                let col = &a.data[kk * a.stride + i..kk * a.stride + i + 32];
+                // SAFETY: `col` holds 32 values, read as two vectors of 16.
+                let (a0, a1) = unsafe { (_mm512_loadu_ps(col.as_ptr()), _mm512_loadu_ps(col.as_ptr().add(16))) };
+                let w = &b8[kk * 8..kk * 8 + 8];
+                for q in 0..8 {
+                    let wq = _mm512_set1_ps(w[q]);
+                    acc[2 * q] = _mm512_fmadd_ps(wq, a0, acc[2 * q]);
+                    acc[2 * q + 1] = _mm512_fmadd_ps(wq, a1, acc[2 * q + 1]);
+                }
+            }
+            for q in 0..8 {
+                let cq = &mut c[(j + q) * m + i..(j + q) * m + i + 32];
+                // SAFETY: `cq` holds 32 values, read and written as two vectors of 16.
+                unsafe {
+                    let p = cq.as_mut_ptr();
+                    _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[2 * q]));
+                    _mm512_storeu_ps(p.add(16), _mm512_add_ps(_mm512_loadu_ps(p.add(16)), acc[2 * q + 1]));
+                }
+            }
+            i += 32;
+        }
+        i
     }
 }

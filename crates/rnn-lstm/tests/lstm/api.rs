@@ -171,3 +171,33 @@ fn bad_input_gets_a_clear_error() {
     net.params_mut().copy_from_slice(&p);
     assert!(matches!(net.forward(&ok), Err(Error::NonFinite { .. })));
 }
+
+#[test]
+fn f32_agrees_with_f64() {
+    // The f32 path has its own kernels (AVX-512 tiles where the CPU has them): same weights,
+    // same batch, outputs and gradients within f32 rounding of the f64 ones.
+    for (i, h, b) in [(3, 40, 9), (16, 64, 32), (5, 33, 1)] {
+        let mut n64 = LstmConfig::torch(i, h, 2).seed(11).build::<f64>().unwrap();
+        let mut n32 = LstmConfig::torch(i, h, 2).seed(11).build::<f32>().unwrap();
+        let p32: Vec<f32> = n64.params().iter().map(|&v| v as f32).collect();
+        n32.params_mut().copy_from_slice(&p32);
+        let p64: Vec<f64> = p32.iter().map(|&v| v as f64).collect();
+        n64.params_mut().copy_from_slice(&p64);
+        let steps = 7;
+        let x = DMatrix::from_fn(i, steps * b, |r, c| ((r * 31 + c * 7) as f64 * 0.013).sin());
+        let y = DMatrix::from_fn(h, steps * b, |r, c| ((r * 3 + c) as f64 * 0.021).cos() * 0.5);
+        let b64 = SeqBatch::new(x.clone(), Some(y.clone()), steps, b).unwrap();
+        let b32 = SeqBatch::new(x.map(|v| v as f32), Some(y.map(|v| v as f32)), steps, b).unwrap();
+        let (mut g64, mut g32) = (vec![0.0; n64.num_params()], vec![0.0f32; n32.num_params()]);
+        let l64 = n64.loss_and_gradient(&b64, Loss::SumSquared, &mut g64).unwrap();
+        let l32 = n32.loss_and_gradient(&b32, Loss::SumSquared, &mut g32).unwrap();
+        assert!((l64 - l32 as f64).abs() < 1e-4 * l64.abs().max(1.0), "{l64} vs {l32}");
+        let scale = g64.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (a, &b) in g64.iter().zip(&g32) {
+            assert!((a - b as f64).abs() < 1e-3 * scale, "{a} vs {b}");
+        }
+        let o64 = n64.forward(&b64).unwrap();
+        let o32 = n32.forward(&b32).unwrap();
+        assert!((o64 - o32.map(|v| v as f64)).abs().max() < 1e-5);
+    }
+}
