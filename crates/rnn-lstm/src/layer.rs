@@ -174,6 +174,10 @@ struct Pass<'a, T> {
     p_f: &'a [T],
     p_out: &'a [T],
     peep: bool,
+    /// The modern cell (PyTorch's): one cell per block, forget gates, logistic gates, g = h =
+    /// tanh, no peepholes, no gate recurrence. Its column updates run as whole-slice loops that
+    /// vectorise, with the same arithmetic as the general loops.
+    modern: bool,
 }
 
 impl<'a, T: Real> Pass<'a, T> {
@@ -185,7 +189,14 @@ impl<'a, T: Real> Pass<'a, T> {
             Some(p) => (&p[..c], &p[..0], &p[c..]),
             None => (&[][..], &[][..], &[][..]),
         };
-        Self { layer, sq, steps, lengths, w, p_in, p_f, p_out, peep: peep.is_some() }
+        let modern = layer.cells_per_block == 1
+            && layer.forget
+            && !layer.gate_recurrence
+            && peep.is_none()
+            && sq.f == Activation::Logistic
+            && sq.g == Activation::Tanh
+            && sq.h == Activation::Tanh;
+        Self { layer, sq, steps, lengths, w, p_in, p_f, p_out, peep: peep.is_some(), modern }
     }
 }
 
@@ -284,6 +295,23 @@ unsafe fn forward_steps<T: Real>(
                 continue;
             }
             let z = &mut a_t[bl * r..(bl + 1) * r];
+            if pass.modern {
+                sq.f.apply_slice(&mut z[c..]);
+                sq.g.apply_slice(&mut z[..c]);
+                let (g, gates) = z.split_at(c);
+                let (y_in, rest) = gates.split_at(c);
+                let (y_f, y_out) = rest.split_at(c);
+                for k in 0..c {
+                    s_b[k] = y_f[k] * ps[k] + y_in[k] * g[k];
+                }
+                let h_b = &mut hs_t[bl * c..(bl + 1) * c];
+                h_b.copy_from_slice(s_b);
+                sq.h.apply_slice(h_b);
+                for k in 0..c {
+                    r_b[k] = y_out[k] * h_b[k];
+                }
+                continue;
+            }
             if pass.peep {
                 for j in 0..nb {
                     for k in j * cpb..(j + 1) * cpb {
@@ -441,6 +469,25 @@ unsafe fn backward_steps<T: Real>(
             let dr_b = &dr[bl * hs_n..(bl + 1) * hs_n];
             let ds_b = &mut ds[bl * c..(bl + 1) * c];
             let dy_b = &dy[col * c..(col + 1) * c];
+            if pass.modern {
+                let one = T::one();
+                let (g, gates) = a_b.split_at(c);
+                let (y_in, rest) = gates.split_at(c);
+                let (y_f, y_out) = rest.split_at(c);
+                let (dz_g, dz_gates) = dz_b.split_at_mut(c);
+                let (dz_in, rest) = dz_gates.split_at_mut(c);
+                let (dz_f, dz_out) = rest.split_at_mut(c);
+                for k in 0..c {
+                    let e = dy_b[k] + dr_b[k];
+                    dz_out[k] = (e * h_b[k]) * (y_out[k] * (one - y_out[k]));
+                    let d_s = ds_b[k] + e * y_out[k] * (one - h_b[k] * h_b[k]);
+                    dz_g[k] = d_s * y_in[k] * (one - g[k] * g[k]);
+                    dz_in[k] = (d_s * g[k]) * (y_in[k] * (one - y_in[k]));
+                    dz_f[k] = (d_s * ps[k]) * (y_f[k] * (one - y_f[k]));
+                    ds_b[k] = d_s * y_f[k];
+                }
+                continue;
+            }
             for j in 0..nb {
                 let cells = j * cpb..(j + 1) * cpb;
                 let y_out = a_b[out_row + j];
