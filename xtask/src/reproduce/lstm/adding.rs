@@ -87,7 +87,7 @@ fn report(trials: &[Trial], seeds: u64, budget: usize, weights: usize) -> String
          (`TruncatedRtrl`: error flows back in time only through the cell states) on ½e², weights changed \
          at every step with a target (here the last). Stop when the last {WINDOW} training sequences \
          were all correct and their mean squared error is below {MAX_AVERAGE_ERROR}, or after a budget of \
-         {} sequences per trial (about 2.7 × the paper’s mean of 74,000). Then {TEST} fresh test sequences. {seeds} \
+         {} sequences per trial (the paper's mean: 74,000). Then {TEST} fresh test sequences. {seeds} \
          trials (seeds 0–{}).\n\n\
          | | trials | sequences per trial | stopped by the criterion | sequences to stop: median, mean (min–max) | wrong of {TEST} (mean; per trial) | test MSE (mean) |\n\
          |---|--:|--:|--:|---|---|--:|\n\

@@ -112,7 +112,7 @@ fn intro(lstm_trials: u64, elman_trials: u64, budget: usize, lstm_weights: usize
          possible next symbols are the most active ones; tested after every {CHECK_EVERY} strings, so the \
          counts are multiples of {CHECK_EVERY}. A trial stops at success or after a budget of {} strings \
          (REFERENCE §7's target: success within 50,000). As in the paper, trial k uses train/test pair ⌊k/10⌋ \
-         and initial weights from seed k ({lstm_trials} LSTM trials: {} pairs × 10 initialisations; \
+         and initial weights from seed k ({lstm_trials} LSTM trials, over {} train/test pair(s); \
          {elman_trials} per Elman row). LSTM: `hochreiter1997(7, 3, 2, 7)`, {lstm_weights} weights (the \
          paper's 276), no forget gate, weights in ±{LSTM_INIT}, output-gate biases −1, −2, −3, logistic output \
          units, η = {LSTM_LR}, trained by the paper's own rule: truncated RTRL (`TruncatedRtrl`: error \
