@@ -143,13 +143,14 @@ fn step_mm_impl<T: Real>(beta: T, c: &mut [T], m: usize, n: usize, a: Mat<'_, T>
                 Mat { data: &*(b.data as *const [T] as *const [f32]), rows: b.rows, cols: b.cols, stride: b.stride },
             )
         };
-        while j + 8 <= n {
-            // SAFETY: the CPU has AVX-512F (checked above).
-            let done = unsafe { avx512::tiles_32x8(c32, m, j, a32, b32, k) };
-            rows_from::<T, 16, 4>(c, m, done, j, a, b, k);
-            rows_from::<T, 16, 4>(c, m, done, j + 4, a, b, k);
-            j += 8;
+        // SAFETY: the CPU has AVX-512F (checked above).
+        let (done_rows, done_cols) = unsafe { avx512::tiles_32x8(c32, m, n, a32, b32, k) };
+        let mut jj = 0;
+        while jj < done_cols {
+            rows_from::<T, 16, 4>(c, m, done_rows, jj, a, b, k);
+            jj += 4;
         }
+        j = done_cols;
     }
     while j + 4 <= n {
         rows::<T, 16, 4>(c, m, j, a, b, k);
@@ -242,42 +243,55 @@ mod avx512 {
 
     use super::Mat;
 
-    /// C[i..i + 32, j..j + 8] += A[i..i + 32, :]·B[:, j..j + 8] for every whole tile of rows;
-    /// returns the first row left.
+    /// C += A·B over every whole tile: rows `0..32⌊m/32⌋` × columns `0..8⌊n/8⌋`, which it
+    /// returns. Row blocks outside, column blocks inside: each 32-row panel of A is read from
+    /// memory once per call and reused from the L1 cache for every column block.
     #[target_feature(enable = "avx512f")]
-    pub(super) fn tiles_32x8(c: &mut [f32], m: usize, j: usize, a: Mat<'_, f32>, b: Mat<'_, f32>, k: usize) -> usize {
-        // B's eight columns interleaved: b8[kk·8 + q] = B[kk, j + q].
-        let mut b8 = vec![0.0f32; k * 8];
-        for q in 0..8 {
-            for (kk, &v) in b.data[(j + q) * b.stride..(j + q) * b.stride + k].iter().enumerate() {
-                b8[kk * 8 + q] = v;
-            }
-        }
-        let mut i = 0;
-        while i + 32 <= m {
-            let mut acc: [__m512; 16] = [_mm512_setzero_ps(); 16];
-            for kk in 0..k {
-                let col = &a.data[kk * a.stride + i..kk * a.stride + i + 32];
-                // SAFETY: `col` holds 32 values, read as two vectors of 16.
-                let (a0, a1) = unsafe { (_mm512_loadu_ps(col.as_ptr()), _mm512_loadu_ps(col.as_ptr().add(16))) };
-                let w = &b8[kk * 8..kk * 8 + 8];
-                for q in 0..8 {
-                    let wq = _mm512_set1_ps(w[q]);
-                    acc[2 * q] = _mm512_fmadd_ps(wq, a0, acc[2 * q]);
-                    acc[2 * q + 1] = _mm512_fmadd_ps(wq, a1, acc[2 * q + 1]);
-                }
-            }
+    pub(super) fn tiles_32x8(
+        c: &mut [f32],
+        m: usize,
+        n: usize,
+        a: Mat<'_, f32>,
+        b: Mat<'_, f32>,
+        k: usize,
+    ) -> (usize, usize) {
+        let (rows, blocks) = (m / 32 * 32, n / 8);
+        // B's columns interleaved eight by eight: b8[(jb·k + kk)·8 + q] = B[kk, 8·jb + q].
+        let mut b8 = vec![0.0f32; blocks * k * 8];
+        for jb in 0..blocks {
             for q in 0..8 {
-                let cq = &mut c[(j + q) * m + i..(j + q) * m + i + 32];
-                // SAFETY: `cq` holds 32 values, read and written as two vectors of 16.
-                unsafe {
-                    let p = cq.as_mut_ptr();
-                    _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[2 * q]));
-                    _mm512_storeu_ps(p.add(16), _mm512_add_ps(_mm512_loadu_ps(p.add(16)), acc[2 * q + 1]));
+                let col = &b.data[(8 * jb + q) * b.stride..(8 * jb + q) * b.stride + k];
+                for (kk, &v) in col.iter().enumerate() {
+                    b8[(jb * k + kk) * 8 + q] = v;
                 }
             }
-            i += 32;
         }
-        i
+        for i in (0..rows).step_by(32) {
+            for jb in 0..blocks {
+                let w_block = &b8[jb * k * 8..(jb + 1) * k * 8];
+                let mut acc: [__m512; 16] = [_mm512_setzero_ps(); 16];
+                for (kk, w) in w_block.chunks_exact(8).enumerate() {
+                    let col = &a.data[kk * a.stride + i..kk * a.stride + i + 32];
+                    // SAFETY: `col` holds 32 values, read as two vectors of 16.
+                    let (a0, a1) = unsafe { (_mm512_loadu_ps(col.as_ptr()), _mm512_loadu_ps(col.as_ptr().add(16))) };
+                    for q in 0..8 {
+                        let wq = _mm512_set1_ps(w[q]);
+                        acc[2 * q] = _mm512_fmadd_ps(wq, a0, acc[2 * q]);
+                        acc[2 * q + 1] = _mm512_fmadd_ps(wq, a1, acc[2 * q + 1]);
+                    }
+                }
+                for q in 0..8 {
+                    let j = 8 * jb + q;
+                    let cq = &mut c[j * m + i..j * m + i + 32];
+                    // SAFETY: `cq` holds 32 values, read and written as two vectors of 16.
+                    unsafe {
+                        let p = cq.as_mut_ptr();
+                        _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[2 * q]));
+                        _mm512_storeu_ps(p.add(16), _mm512_add_ps(_mm512_loadu_ps(p.add(16)), acc[2 * q + 1]));
+                    }
+                }
+            }
+        }
+        (rows, blocks * 8)
     }
 }
