@@ -356,10 +356,15 @@ impl<T: Real> Lstm<T> {
         };
         let n = cols.len();
         let out = match &geometry.head {
-            None => DMatrix::from_fn(c, n, |i, j| {
-                let col = cols[j];
-                if col / b < lengths[col % b] { r_top[col * hs + i] } else { T::zero() }
-            }),
+            None => {
+                let mut out = DMatrix::zeros(c, n);
+                for (col_out, &col) in out.as_mut_slice().chunks_exact_mut(c).zip(&cols) {
+                    if col / b < lengths[col % b] {
+                        col_out.copy_from_slice(&r_top[col * hs..col * hs + c]);
+                    }
+                }
+                out
+            }
             Some(head) => {
                 let o = head.outputs;
                 let y_sel = &mut self.work.y_sel;
