@@ -145,3 +145,40 @@ fn a_truncated_window_from_a_carried_state() {
         );
     }
 }
+
+#[test]
+fn a_layer_of_the_largest_standard_size() {
+    // W_h of 2048 × 512, as at the benchmark's (64, 512, 50, 32): whole register tiles and their
+    // remainders in every product. The loss sums 512 outputs over 5 steps: a step of 10⁻³ keeps rounding in the differences
+    // below the check (10⁻⁵ leaves ~10⁻⁷ of it).
+    let seq = |len: usize, phase: f64| {
+        let x = DMatrix::from_fn(2, len, |i, t| ((i + 1) as f64 * 0.7 + t as f64 * 0.45 + phase).sin());
+        let y = DMatrix::from_fn(512, len, |k, t| ((k % 7) as f64 * 0.3 - t as f64 * 0.2 + phase).cos() * 0.8);
+        Sequence::new(x, y).unwrap()
+    };
+    let (a, b) = (seq(3, 0.0), seq(2, 1.0));
+    let batch = SeqBatch::from_sequences(&[&a, &b]).unwrap();
+    let mut net = LstmConfig::torch(2, 512, 1).seed(3).build::<f64>().unwrap();
+    let options = GradCheckOptions::default().with_floor(1e-3).with_epsilon(1e-3).with_max_params(40);
+    let report = check_gradient(&mut net, &batch, Loss::SumSquared, &options).unwrap();
+    assert!(
+        report.max_relative_error < 1e-6,
+        "worst {} ({}): {} vs {}",
+        report.worst_name,
+        report.max_relative_error,
+        report.analytic,
+        report.numeric
+    );
+    // And its recurrent weights in particular.
+    let w_h = rnn_core::Parameters::layout(&net).block("layer0.w_h").unwrap().range();
+    let options = options.with_indices(w_h.step_by(9973));
+    let report = check_gradient(&mut net, &batch, Loss::SumSquared, &options).unwrap();
+    assert!(
+        report.max_relative_error < 1e-6,
+        "worst {} ({}): {} vs {}",
+        report.worst_name,
+        report.max_relative_error,
+        report.analytic,
+        report.numeric
+    );
+}
