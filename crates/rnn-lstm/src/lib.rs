@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 mod config;
+mod forecast;
 mod geometry;
 #[macro_use]
 mod kernels;

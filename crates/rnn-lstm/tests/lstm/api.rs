@@ -201,3 +201,18 @@ fn f32_agrees_with_f64() {
         assert!((o64 - o32.map(|v| v as f64)).abs().max() < 1e-5);
     }
 }
+
+#[test]
+fn forecasts_need_outputs_as_wide_as_inputs() {
+    let mut wide = LstmConfig::new(2, 3, 1).head(Head::new(1)).build::<f64>().unwrap();
+    let mut state = wide.zero_state(1);
+    assert!(matches!(wide.forecast(&mut state, &DMatrix::zeros(2, 1), 3), Err(Error::InvalidConfig { .. })));
+    let mut last = LstmConfig::new(1, 3, 1).head(Head::new(1).readout(Readout::LastStep)).build::<f64>().unwrap();
+    assert!(matches!(last.forecast(&mut state, &DMatrix::zeros(1, 1), 3), Err(Error::InvalidConfig { .. })));
+    let mut net = LstmConfig::new(1, 3, 1).head(Head::new(1)).build::<f64>().unwrap();
+    let mut state = net.zero_state(2);
+    assert!(matches!(net.forecast(&mut state, &DMatrix::zeros(1, 2), 0), Err(Error::InvalidConfig { .. })));
+    let free = net.forecast(&mut state, &DMatrix::from_column_slice(1, 2, &[0.1, -0.4]), 4).unwrap();
+    assert_eq!(free.shape(), (1, 8));
+    assert!(free.iter().all(|v| v.is_finite()));
+}
