@@ -93,8 +93,9 @@ pub(crate) struct HeadShape {
     pub bias: Option<Range<usize>>,
 }
 
-/// Every layer's shape, the head's, and the layout naming the blocks.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Every layer's shape, the head's, and the layout naming the blocks. The default (no layer) only
+/// stands in while a network is deserialised.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Geometry {
     pub layers: Vec<Layer>,
     pub head: Option<HeadShape>,

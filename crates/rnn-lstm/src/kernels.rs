@@ -153,29 +153,16 @@ fn step_mm_impl<T: Real>(beta: T, c: &mut [T], m: usize, n: usize, a: Mat<'_, T>
         j = done_cols;
     }
     while j + 4 <= n {
-        rows::<T, 16, 4>(c, m, j, a, b, k);
+        rows_from::<T, 16, 4>(c, m, 0, j, a, b, k);
         j += 4;
     }
     while j < n {
-        rows::<T, 128, 1>(c, m, j, a, b, k);
+        rows_from::<T, 128, 1>(c, m, 0, j, a, b, k);
         j += 1;
     }
 }
 
-/// Columns `j..j + NR` of C: row tiles of `MR`, then 8, then 1.
-#[inline(always)]
-fn rows<T: Real, const MR: usize, const NR: usize>(
-    c: &mut [T],
-    m: usize,
-    j: usize,
-    a: Mat<'_, T>,
-    b: Mat<'_, T>,
-    k: usize,
-) {
-    rows_from::<T, MR, NR>(c, m, 0, j, a, b, k);
-}
-
-/// [`rows`] from row `i` on.
+/// Columns `j..j + NR` of C from row `i` on: row tiles of `MR`, then 8, then 1.
 #[inline(always)]
 fn rows_from<T: Real, const MR: usize, const NR: usize>(
     c: &mut [T],
@@ -256,16 +243,30 @@ mod avx512 {
         k: usize,
     ) -> (usize, usize) {
         let (rows, blocks) = (m / 32 * 32, n / 8);
-        // B's columns interleaved eight by eight: b8[(jb·k + kk)·8 + q] = B[kk, 8·jb + q].
-        let mut b8 = vec![0.0f32; blocks * k * 8];
-        for jb in 0..blocks {
-            for q in 0..8 {
-                let col = &b.data[(8 * jb + q) * b.stride..(8 * jb + q) * b.stride + k];
-                for (kk, &v) in col.iter().enumerate() {
-                    b8[(jb * k + kk) * 8 + q] = v;
+        // B's columns interleaved eight by eight: b8[(jb·k + kk)·8 + q] = B[kk, 8·jb + q], in a
+        // buffer of the thread's kept from call to call (this runs at every time step).
+        thread_local! {
+            static PACKED: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        PACKED.with_borrow_mut(|b8| {
+            b8.clear();
+            b8.resize(blocks * k * 8, 0.0);
+            for jb in 0..blocks {
+                for q in 0..8 {
+                    let col = &b.data[(8 * jb + q) * b.stride..(8 * jb + q) * b.stride + k];
+                    for (kk, &v) in col.iter().enumerate() {
+                        b8[(jb * k + kk) * 8 + q] = v;
+                    }
                 }
             }
-        }
+            panels(c, m, rows, blocks, a, b8, k);
+        });
+        (rows, blocks * 8)
+    }
+
+    /// The tiles of [`tiles_32x8`] from the packed B.
+    #[target_feature(enable = "avx512f")]
+    fn panels(c: &mut [f32], m: usize, rows: usize, blocks: usize, a: Mat<'_, f32>, b8: &[f32], k: usize) {
         for i in (0..rows).step_by(32) {
             for jb in 0..blocks {
                 let w_block = &b8[jb * k * 8..(jb + 1) * k * 8];
@@ -292,6 +293,5 @@ mod avx512 {
                 }
             }
         }
-        (rows, blocks * 8)
     }
 }

@@ -43,8 +43,9 @@ use crate::state::LstmState;
 pub struct Lstm<T: Real> {
     config: LstmConfig,
     params: Vec<T>,
+    /// Sizes and parameter ranges, derived from `config` (rebuilt on deserialisation).
     #[serde(skip)]
-    geometry: Option<Geometry>,
+    geometry: Geometry,
     #[serde(skip)]
     work: Work<T>,
 }
@@ -71,7 +72,7 @@ impl<T: Real> TryFrom<RawLstm<T>> for Lstm<T> {
         let geometry = Geometry::of(&raw.config)?;
         check_dim("LSTM parameters", geometry.layout.len(), raw.params.len())?;
         check_finite("LSTM parameters", &raw.params)?;
-        Ok(Self { config: raw.config, params: raw.params, geometry: Some(geometry), work: Work::default() })
+        Ok(Self { config: raw.config, params: raw.params, geometry, work: Work::default() })
     }
 }
 
@@ -118,7 +119,7 @@ impl<T: Real> Lstm<T> {
         config.validate_in::<T>()?;
         let geometry = Geometry::of(&config)?;
         let params = rnn_core::alloc::try_filled("LSTM parameters", geometry.layout.len(), T::zero())?;
-        let mut net = Self { config, params, geometry: Some(geometry), work: Work::default() };
+        let mut net = Self { config, params, geometry, work: Work::default() };
         net.initialize()?;
         Ok(net)
     }
@@ -126,7 +127,7 @@ impl<T: Real> Lstm<T> {
     /// Draws every weight again from the configuration's seed and initial biases.
     fn initialize(&mut self) -> Result<()> {
         let mut rng = rng::seeded(self.config.seed);
-        let geometry = self.geometry.take().expect("geometry is set at construction");
+        let geometry = &self.geometry;
         for (l, layer) in geometry.layers.iter().enumerate() {
             let limit = match self.config.init {
                 WeightInit::Uniform(limit) => limit,
@@ -155,12 +156,11 @@ impl<T: Real> Lstm<T> {
             let end = head.bias.as_ref().or(head.shortcut.as_ref()).map_or(head.w.end, |r| r.end);
             init::uniform(&mut self.params[head.w.start..end], limit, &mut rng)?;
         }
-        self.geometry = Some(geometry);
         Ok(())
     }
 
     fn geometry(&self) -> &Geometry {
-        self.geometry.as_ref().expect("geometry is set at construction")
+        &self.geometry
     }
 
     /// The configuration the network was built from.
@@ -273,7 +273,7 @@ impl<T: Real> Lstm<T> {
 
     /// The forward pass over every layer, from `state` or zero; the tapes hold the result.
     fn forward_pass(&mut self, batch: &SeqBatch<T>, state: Option<&LstmState<T>>) {
-        let geometry = self.geometry.take().expect("geometry is set at construction");
+        let geometry = &self.geometry;
         let (steps, b) = (batch.steps(), batch.batch_size());
         let lengths = batch.lengths();
         let sq = self.squash();
@@ -304,7 +304,6 @@ impl<T: Real> Lstm<T> {
             };
             layer::forward(layer, &self.params, sq, x, steps, lengths, tape);
         }
-        self.geometry = Some(geometry);
     }
 
     /// Copies each sequence's final state (its last real step) into `state`, or returns
@@ -346,7 +345,7 @@ impl<T: Real> Lstm<T> {
     fn outputs(&mut self, batch: &SeqBatch<T>) -> DMatrix<T> {
         let (steps, b) = (batch.steps(), batch.batch_size());
         let lengths = batch.lengths();
-        let geometry = self.geometry.take().expect("geometry is set at construction");
+        let geometry = &self.geometry;
         let top = geometry.top();
         let (c, hs) = (top.cells(), top.sources());
         let r_top = &self.work.tapes[geometry.layers.len() - 1].r;
@@ -355,7 +354,7 @@ impl<T: Real> Lstm<T> {
             Readout::LastStep => (0..b).map(|k| (lengths[k] - 1) * b + k).collect(),
         };
         let n = cols.len();
-        let out = match &geometry.head {
+        match &geometry.head {
             None => {
                 let mut out = DMatrix::zeros(c, n);
                 for (col_out, &col) in out.as_mut_slice().chunks_exact_mut(c).zip(&cols) {
@@ -399,9 +398,7 @@ impl<T: Real> Lstm<T> {
                 }
                 out
             }
-        };
-        self.geometry = Some(geometry);
-        out
+        }
     }
 
     /// The targets the outputs are compared with, and which of their columns count.
@@ -436,7 +433,7 @@ impl<T: Real> Lstm<T> {
         let value = loss.value_and_gradient(out.as_view(), targets.as_view(), valid, &mut d_out)?;
         check_finite("LSTM loss", &[value])?;
         grad.fill(T::zero());
-        let geometry = self.geometry.take().expect("geometry is set at construction");
+        let geometry = &self.geometry;
         let (steps, b) = (batch.steps(), batch.batch_size());
         let lengths = batch.lengths();
         let cols = steps * b;
@@ -507,7 +504,6 @@ impl<T: Real> Lstm<T> {
             };
             layer::backward(layer, &self.params, sq, x, steps, lengths, &work.tapes[l], dy, &mut work.back, grad, dx);
         }
-        self.geometry = Some(geometry);
         check_finite("LSTM gradient", grad)?;
         Ok(value)
     }
