@@ -18,8 +18,7 @@ use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use nalgebra::DMatrix;
-use rnn_benches::{STANDARD_SIZES, random_batch};
-use rnn_core::{Activation, Differentiable, Loss, Optimizer, Parameters, SequenceModel, Sgd};
+use rnn_core::{Activation, Sgd};
 use rnn_recurrent::{FullyRecurrent, OnlineLearner, RecurrentConfig, Rtrl, RtrlOptions};
 
 fn model(inputs: usize, units: usize) -> FullyRecurrent<f32> {
@@ -27,36 +26,8 @@ fn model(inputs: usize, units: usize) -> FullyRecurrent<f32> {
     config.build().expect("the benchmark configuration is valid")
 }
 
-fn train(c: &mut Criterion) {
-    let mut group = c.benchmark_group("recurrent_train");
-    for size in STANDARD_SIZES {
-        let mut net = model(size.inputs, size.hidden);
-        let batch = random_batch::<f32>(size, size.hidden, 1);
-        let mut grad = vec![0.0f32; net.num_params()];
-        let mut sgd = Sgd::new(1e-3f32).expect("valid learning rate");
-        group.throughput(Throughput::Elements(3 * size.forward_flops(1)));
-        group.bench_function(BenchmarkId::from_parameter(size.id()), |b| {
-            b.iter(|| {
-                let loss = net.loss_and_gradient(&batch, Loss::Mse, &mut grad).expect("shapes agree");
-                sgd.step(net.params_mut(), &grad).expect("finite gradient");
-                black_box(loss)
-            })
-        });
-    }
-    group.finish();
-}
-
-fn infer(c: &mut Criterion) {
-    let mut group = c.benchmark_group("recurrent_infer");
-    for size in STANDARD_SIZES {
-        let mut net = model(size.inputs, size.hidden);
-        let batch = random_batch::<f32>(size, size.hidden, 1);
-        group.throughput(Throughput::Elements(size.forward_flops(1)));
-        group.bench_function(BenchmarkId::from_parameter(size.id()), |b| {
-            b.iter(|| black_box(net.forward(&batch).expect("shapes agree")))
-        });
-    }
-    group.finish();
+fn train_and_infer(c: &mut Criterion) {
+    rnn_benches::train_and_infer(c, "recurrent", 1, |size| size.hidden, |size| model(size.inputs, size.hidden));
 }
 
 fn rtrl(c: &mut Criterion) {
@@ -115,6 +86,6 @@ criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20).warm_up_time(std::time::Duration::from_millis(500))
         .measurement_time(std::time::Duration::from_secs(2));
-    targets = train, infer, rtrl, gemm_ceiling
+    targets = train_and_infer, rtrl, gemm_ceiling
 }
 criterion_main!(benches);

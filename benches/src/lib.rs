@@ -4,8 +4,11 @@
 //! Run everything with `cargo xtask bench` (which also writes `target/bench/report.md`), or one
 //! benchmark with `cargo bench -p rnn-benches --bench elman`.
 
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput};
 use nalgebra::DMatrix;
-use rnn_core::{Real, SeqBatch, rng};
+use rnn_core::{Differentiable, Loss, Optimizer, Real, SeqBatch, Sgd, rng};
 
 /// A benchmark size: inputs I, hidden units H, time steps T, batch B.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,4 +60,44 @@ pub fn random_batch<T: Real>(size: Size, outputs: usize, seed: u64) -> SeqBatch<
         Ok(batch) => batch,
         Err(e) => unreachable!("benchmark batch shapes are consistent by construction: {e}"),
     }
+}
+
+/// The two groups every recurrent layer runs at the standard sizes, in f32: `{kind}_train`, one
+/// training step (forward over T steps, MSE at every step, the gradient, one SGD step: the unit
+/// `benches/peers/torch_rnn_bench.py` times), and `{kind}_infer`, the forward pass. `gates` is
+/// the layer's weight-block count in the operation count (1 Elman, 4 LSTM); `outputs` the
+/// target width at a size; `model` builds the network for a size.
+pub fn train_and_infer<M: Differentiable<f32>>(
+    c: &mut Criterion,
+    kind: &str,
+    gates: usize,
+    outputs: impl Fn(Size) -> usize,
+    model: impl Fn(Size) -> M,
+) {
+    let mut group = c.benchmark_group(format!("{kind}_train"));
+    for size in STANDARD_SIZES {
+        let mut net = model(size);
+        let batch = random_batch::<f32>(size, outputs(size), 1);
+        let mut grad = vec![0.0f32; net.num_params()];
+        let mut sgd = Sgd::new(1e-3f32).expect("valid learning rate");
+        group.throughput(Throughput::Elements(3 * size.forward_flops(gates)));
+        group.bench_function(BenchmarkId::from_parameter(size.id()), |b| {
+            b.iter(|| {
+                let loss = net.loss_and_gradient(&batch, Loss::Mse, &mut grad).expect("shapes agree");
+                sgd.step(net.params_mut(), &grad).expect("finite gradient");
+                black_box(loss)
+            })
+        });
+    }
+    group.finish();
+    let mut group = c.benchmark_group(format!("{kind}_infer"));
+    for size in STANDARD_SIZES {
+        let mut net = model(size);
+        let batch = random_batch::<f32>(size, outputs(size), 1);
+        group.throughput(Throughput::Elements(size.forward_flops(gates)));
+        group.bench_function(BenchmarkId::from_parameter(size.id()), |b| {
+            b.iter(|| black_box(net.forward(&batch).expect("shapes agree")))
+        });
+    }
+    group.finish();
 }
