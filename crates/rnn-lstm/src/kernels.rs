@@ -103,29 +103,76 @@ pub(crate) fn add_row_sums<T: Real>(sums: &mut [T], m: &[T], rows: usize, row0: 
     }
 }
 
-/// A product of one time step of at least this many multiply-adds goes to the `gemm` crate on
-/// every rayon thread; below, to the register tiles on the calling thread. A fork-join costs
-/// tens of microseconds when the workers sleep, more than it saves on a product that takes
-/// that long on one core; and from this size on (W_h of 2048 × 512 at (64, 512, 50, 32)) A no
-/// longer fits in the core's cache, where the crate's packed blocks win (measured: 98 against
-/// 126 ms per training step there).
+/// A product of one time step of at least this many multiply-adds, in a time loop that runs on
+/// one thread (no batch split), goes to the `gemm` crate on every rayon thread; below, and in
+/// each half of a split batch (already one thread per half), to the register tiles on the
+/// calling thread. A fork-join costs tens of microseconds when the workers sleep, more than it
+/// saves on a product that takes that long on one core.
 pub(crate) const PARALLEL_STEP: usize = 1 << 24;
 
-widest_vectors! {
-    /// C ← β·C + op(A)·B for one time step, B dense: see [`step_mm_impl`].
-    step_mm => step_mm_impl(beta: T, c: &mut [T], m: usize, n: usize, a: Mat<'_, T>, op_a: Op, b: Mat<'_, T>)
+/// The A of the time steps' products C ← β·C + A·B (W_h forward, W_hᵀ backward): the matrix
+/// itself and, in `f32` on a CPU with AVX-512, its 32-row panels packed once per pass by
+/// [`pack_panels`], which the tiles then read contiguously.
+#[derive(Clone, Copy)]
+pub(crate) struct StepA<'a, T> {
+    /// A, column-major.
+    pub plain: Mat<'a, T>,
+    /// A's whole 32-row panels, packed; `None` where the tiles read `plain`.
+    pub panels: Option<&'a [T]>,
+    /// Whether a large product may use every thread (false inside a split batch's half).
+    pub threads: bool,
 }
 
-/// C ← β·C + op(A)·B for one time step, B dense. Below [`PARALLEL_STEP`] multiply-adds, on the
-/// calling thread through register tiles of C (16 rows × 4 columns, or 128 rows of one
-/// column; 32 × 8 in `f32` with AVX-512), A read in place (no packing: a step's product is too
-/// small for packing to pay); above, through [`mm`] on every thread.
+/// Packs the whole 32-row panels of op(A) (`op_a` = [`Op::T`] packs Aᵀ) for the `f32` AVX-512
+/// tiles: element (32p + l, kk) of op(A) goes to `out[(p·k + kk)·32 + l]`, k the columns of
+/// op(A). Returns whether it packed: only `f32` on a CPU with AVX-512 has those tiles.
+pub(crate) fn pack_panels<T: Real>(a: Mat<'_, T>, op_a: Op, out: &mut Vec<T>) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && std::arch::is_x86_feature_detected!("avx512f") {
+        let (m, k) = if op_a == Op::N { (a.rows, a.cols) } else { (a.cols, a.rows) };
+        let panels = m / 32;
+        out.clear();
+        out.resize(panels * k * 32, T::zero());
+        for p in 0..panels {
+            let panel = &mut out[p * k * 32..(p + 1) * k * 32];
+            match op_a {
+                Op::N => {
+                    for (kk, dst) in panel.chunks_exact_mut(32).enumerate() {
+                        dst.copy_from_slice(&a.data[kk * a.stride + 32 * p..kk * a.stride + 32 * p + 32]);
+                    }
+                }
+                Op::T => {
+                    for l in 0..32 {
+                        let row = &a.data[(32 * p + l) * a.stride..(32 * p + l) * a.stride + k];
+                        for (kk, &v) in row.iter().enumerate() {
+                            panel[kk * 32 + l] = v;
+                        }
+                    }
+                }
+            }
+        }
+        return true;
+    }
+    let _ = (a, op_a, out);
+    false
+}
+
+widest_vectors! {
+    /// C ← β·C + A·B for one time step, B dense: see [`step_mm_impl`].
+    step_mm => step_mm_impl(beta: T, c: &mut [T], m: usize, n: usize, a: StepA<'_, T>, b: Mat<'_, T>)
+}
+
+/// C ← β·C + A·B for one time step, B dense. A product of [`PARALLEL_STEP`] multiply-adds or
+/// more that may use every thread goes through [`mm`]; the rest, on the calling thread,
+/// through register tiles of C: 32 × 8 in `f32` with AVX-512 (A from its packed panels), else
+/// 16 rows × 4 columns or 128 rows of one column (A read in place: a step's product is too
+/// small for packing it at every step to pay).
 #[inline(always)]
-fn step_mm_impl<T: Real>(beta: T, c: &mut [T], m: usize, n: usize, a: Mat<'_, T>, op_a: Op, b: Mat<'_, T>) {
-    let k = if op_a == Op::N { a.cols } else { a.rows };
-    if op_a == Op::T || m * n * k >= PARALLEL_STEP {
-        let threads = if m * n * k >= PARALLEL_STEP { Threads::Auto } else { Threads::Serial };
-        return mm(threads, beta, c, m, n, a, op_a, b, Op::N);
+fn step_mm_impl<T: Real>(beta: T, c: &mut [T], m: usize, n: usize, a: StepA<'_, T>, b: Mat<'_, T>) {
+    let plain = a.plain;
+    let k = plain.cols;
+    if a.threads && m * n * k >= PARALLEL_STEP {
+        return mm(Threads::Auto, beta, c, m, n, plain, Op::N, b, Op::N);
     }
     if beta == T::zero() {
         c[..m * n].fill(T::zero());
@@ -134,30 +181,33 @@ fn step_mm_impl<T: Real>(beta: T, c: &mut [T], m: usize, n: usize, a: Mat<'_, T>
     }
     let mut j = 0;
     #[cfg(target_arch = "x86_64")]
-    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && std::arch::is_x86_feature_detected!("avx512f") {
+    if let Some(panels) = a.panels
+        && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
+        && std::arch::is_x86_feature_detected!("avx512f")
+    {
         // SAFETY: T is f32 (checked just above), so the slices have the same layout.
-        let (c32, a32, b32) = unsafe {
+        let (c32, p32, b32) = unsafe {
             (
                 &mut *(c as *mut [T] as *mut [f32]),
-                Mat { data: &*(a.data as *const [T] as *const [f32]), rows: a.rows, cols: a.cols, stride: a.stride },
+                &*(panels as *const [T] as *const [f32]),
                 Mat { data: &*(b.data as *const [T] as *const [f32]), rows: b.rows, cols: b.cols, stride: b.stride },
             )
         };
         // SAFETY: the CPU has AVX-512F (checked above).
-        let (done_rows, done_cols) = unsafe { avx512::tiles_32x8(c32, m, n, a32, b32, k) };
+        let (done_rows, done_cols) = unsafe { avx512::tiles_32x8(c32, m, n, p32, b32, k) };
         let mut jj = 0;
         while jj < done_cols {
-            rows_from::<T, 16, 4>(c, m, done_rows, jj, a, b, k);
+            rows_from::<T, 16, 4>(c, m, done_rows, jj, plain, b, k);
             jj += 4;
         }
         j = done_cols;
     }
     while j + 4 <= n {
-        rows_from::<T, 16, 4>(c, m, 0, j, a, b, k);
+        rows_from::<T, 16, 4>(c, m, 0, j, plain, b, k);
         j += 4;
     }
     while j < n {
-        rows_from::<T, 128, 1>(c, m, 0, j, a, b, k);
+        rows_from::<T, 128, 1>(c, m, 0, j, plain, b, k);
         j += 1;
     }
 }
@@ -231,14 +281,15 @@ mod avx512 {
     use super::Mat;
 
     /// C += A·B over every whole tile: rows `0..32⌊m/32⌋` × columns `0..8⌊n/8⌋`, which it
-    /// returns. Row blocks outside, column blocks inside: each 32-row panel of A is read from
-    /// memory once per call and reused from the L1 cache for every column block.
+    /// returns, A from its packed panels (see [`super::pack_panels`]). Row blocks outside,
+    /// column blocks inside: each panel of A is read once per call and reused from the cache
+    /// for every column block.
     #[target_feature(enable = "avx512f")]
     pub(super) fn tiles_32x8(
         c: &mut [f32],
         m: usize,
         n: usize,
-        a: Mat<'_, f32>,
+        a: &[f32],
         b: Mat<'_, f32>,
         k: usize,
     ) -> (usize, usize) {
@@ -264,15 +315,15 @@ mod avx512 {
         (rows, blocks * 8)
     }
 
-    /// The tiles of [`tiles_32x8`] from the packed B.
+    /// The tiles of [`tiles_32x8`] from the packed A and B.
     #[target_feature(enable = "avx512f")]
-    fn panels(c: &mut [f32], m: usize, rows: usize, blocks: usize, a: Mat<'_, f32>, b8: &[f32], k: usize) {
+    fn panels(c: &mut [f32], m: usize, rows: usize, blocks: usize, a: &[f32], b8: &[f32], k: usize) {
         for i in (0..rows).step_by(32) {
+            let panel = &a[i * k..(i + 32) * k];
             for jb in 0..blocks {
                 let w_block = &b8[jb * k * 8..(jb + 1) * k * 8];
                 let mut acc: [__m512; 16] = [_mm512_setzero_ps(); 16];
-                for (kk, w) in w_block.chunks_exact(8).enumerate() {
-                    let col = &a.data[kk * a.stride + i..kk * a.stride + i + 32];
+                for (col, w) in panel.chunks_exact(32).zip(w_block.chunks_exact(8)) {
                     // SAFETY: `col` holds 32 values, read as two vectors of 16.
                     let (a0, a1) = unsafe { (_mm512_loadu_ps(col.as_ptr()), _mm512_loadu_ps(col.as_ptr().add(16))) };
                     for q in 0..8 {

@@ -21,7 +21,7 @@ use rnn_core::linalg::{Op, Threads};
 use rnn_core::{Activation, Real};
 
 use crate::geometry::Layer;
-use crate::kernels::{Mat, add_row_sums, mm, step_mm};
+use crate::kernels::{Mat, StepA, mm, pack_panels, step_mm};
 
 /// The layer's squashing functions.
 #[derive(Debug, Clone, Copy)]
@@ -49,6 +49,8 @@ pub(crate) struct Tape<T> {
     pub s0: Vec<T>,
     /// r(−1), `H_s × B`.
     pub r0: Vec<T>,
+    /// W_h's 32-row panels packed for the step tiles (`f32` with AVX-512 only), once per pass.
+    pub w_panels: Vec<T>,
 }
 
 /// Scratch of a layer's backward pass.
@@ -63,17 +65,27 @@ pub(crate) struct BackWork<T> {
     /// W_hᵀ, `H_s × R`, copied once per backward pass: each step's ∂E/∂r(t−1) = W_hᵀ δ(t) then
     /// reads A untransposed, as the forward product does.
     pub w_h_t: Vec<T>,
+    /// W_hᵀ's 32-row panels packed for the step tiles (`f32` with AVX-512 only).
+    pub w_panels: Vec<T>,
 }
 
 impl<T> Default for Tape<T> {
     fn default() -> Self {
-        Self { a: Vec::new(), s: Vec::new(), hs: Vec::new(), r: Vec::new(), s0: Vec::new(), r0: Vec::new() }
+        Self {
+            a: Vec::new(),
+            s: Vec::new(),
+            hs: Vec::new(),
+            r: Vec::new(),
+            s0: Vec::new(),
+            r0: Vec::new(),
+            w_panels: Vec::new(),
+        }
     }
 }
 
 impl<T> Default for BackWork<T> {
     fn default() -> Self {
-        Self { dz: Vec::new(), dr: Vec::new(), ds: Vec::new(), w_h_t: Vec::new() }
+        Self { dz: Vec::new(), dr: Vec::new(), ds: Vec::new(), w_h_t: Vec::new(), w_panels: Vec::new() }
     }
 }
 
@@ -133,6 +145,12 @@ fn split(layer: &Layer, batch: usize, steps: usize) -> Option<usize> {
     (batch >= 2 && work >= SPLIT_LOOP).then_some(batch / 2)
 }
 
+/// Whether every time loop of the pass multiplies at least 8 columns at a step, the width of
+/// the packed tiles: else packing W_h for them is wasted.
+fn tiles_pay(batch: usize, halves: Option<usize>) -> bool {
+    halves.map_or(batch, |h| h.min(batch - h)) >= 8
+}
+
 /// A buffer the two halves of a batch write at once, each only the columns of its own
 /// sequences, which are disjoint.
 struct Shared<T> {
@@ -168,12 +186,14 @@ struct Pass<'a, T> {
     sq: Squash,
     steps: usize,
     lengths: &'a [usize],
-    /// W_h (forward) or W_hᵀ (backward).
-    w: Mat<'a, T>,
+    /// W_h (forward) or W_hᵀ (backward), with its packed panels.
+    w: StepA<'a, T>,
     p_in: &'a [T],
     p_f: &'a [T],
     p_out: &'a [T],
     peep: bool,
+    /// The biases and the first row they add to.
+    bias: Option<(&'a [T], usize)>,
     /// The modern cell (PyTorch's): one cell per block, forget gates, logistic gates, g = h =
     /// tanh, no peepholes, no gate recurrence. Its column updates run as whole-slice loops that
     /// vectorise, with the same arithmetic as the general loops.
@@ -181,7 +201,7 @@ struct Pass<'a, T> {
 }
 
 impl<'a, T: Real> Pass<'a, T> {
-    fn new(layer: &'a Layer, params: &'a [T], sq: Squash, steps: usize, lengths: &'a [usize], w: Mat<'a, T>) -> Self {
+    fn new(layer: &'a Layer, params: &'a [T], sq: Squash, steps: usize, lengths: &'a [usize], w: StepA<'a, T>) -> Self {
         let c = layer.cells();
         let peep = layer.peep.as_ref().map(|range| &params[range.clone()]);
         let (p_in, p_f, p_out) = match peep {
@@ -196,7 +216,8 @@ impl<'a, T: Real> Pass<'a, T> {
             && sq.f == Activation::Logistic
             && sq.g == Activation::Tanh
             && sq.h == Activation::Tanh;
-        Self { layer, sq, steps, lengths, w, p_in, p_f, p_out, peep: peep.is_some(), modern }
+        let bias = layer.bias.as_ref().map(|(range, row0)| (&params[range.clone()], *row0));
+        Self { layer, sq, steps, lengths, w, p_in, p_f, p_out, peep: peep.is_some(), bias, modern }
     }
 }
 
@@ -222,19 +243,16 @@ fn forward_impl<T: Real>(
     reuse(&mut tape.hs, c * cols);
     reuse(&mut tape.r, hs_n * cols);
     let w_x = Mat::dense(&params[layer.w_x.clone()], r, layer.inputs);
+    // The biases are added in the time loop, column by column, where the column is in cache.
     mm(Threads::Auto, T::zero(), &mut tape.a, r, cols, w_x, Op::N, x, Op::N);
-    if let Some((range, row0)) = &layer.bias {
-        let b = &params[range.clone()];
-        for col in tape.a.chunks_exact_mut(r) {
-            for (z, &bk) in col[*row0..*row0 + b.len()].iter_mut().zip(b) {
-                *z += bk;
-            }
-        }
-    }
-    let pass = Pass::new(layer, params, sq, steps, lengths, Mat::dense(&params[layer.w_h.clone()], r, hs_n));
-    let Tape { a, s, hs, r: rs, s0, r0 } = tape;
+    let Tape { a, s, hs, r: rs, s0, r0, w_panels } = tape;
+    let w_h = Mat::dense(&params[layer.w_h.clone()], r, hs_n);
+    let halves = split(layer, batch, steps);
+    let packed = tiles_pay(batch, halves) && pack_panels(w_h, Op::N, w_panels);
+    let w = StepA { plain: w_h, panels: packed.then_some(&w_panels[..]), threads: halves.is_none() };
+    let pass = Pass::new(layer, params, sq, steps, lengths, w);
     let bufs = [Shared::new(a), Shared::new(s), Shared::new(hs), Shared::new(rs)];
-    match split(layer, batch, steps) {
+    match halves {
         // SAFETY (both arms): each call writes only the columns of its own sequences.
         Some(h) => {
             rayon::join(
@@ -284,7 +302,7 @@ unsafe fn forward_steps<T: Real>(
                 prev_r,
             )
         };
-        step_mm(T::one(), a_t, r, n, pass.w, Op::N, Mat::dense(prev_r, hs_n, n));
+        step_mm(T::one(), a_t, r, n, pass.w, Mat::dense(prev_r, hs_n, n));
         for bl in 0..n {
             let s_b = &mut s_t[bl * c..(bl + 1) * c];
             let r_b = &mut r_t[bl * hs_n..(bl + 1) * hs_n];
@@ -295,6 +313,9 @@ unsafe fn forward_steps<T: Real>(
                 continue;
             }
             let z = &mut a_t[bl * r..(bl + 1) * r];
+            if let Some((b, row0)) = pass.bias {
+                z[row0..row0 + b.len()].iter_mut().zip(b).for_each(|(z, &bk)| *z += bk);
+            }
             if pass.modern {
                 sq.f.apply_slice(&mut z[c..]);
                 sq.g.apply_slice(&mut z[..c]);
@@ -376,7 +397,7 @@ fn backward_impl<T: Real>(
     reuse(&mut work.dz, r * cols); // every column written: δ, or 0 at padding
     resize(&mut work.dr, hs_n * batch);
     resize(&mut work.ds, c * batch);
-    let BackWork { dz, dr, ds, w_h_t } = work;
+    let BackWork { dz, dr, ds, w_h_t, w_panels } = work;
     let w_h = &params[layer.w_h.clone()];
     w_h_t.clear();
     w_h_t.resize(hs_n * r, T::zero());
@@ -385,9 +406,13 @@ fn backward_impl<T: Real>(
             *v = w_h[j * r + i];
         }
     }
-    let pass = Pass::new(layer, params, sq, steps, lengths, Mat::dense(w_h_t, hs_n, r));
+    let halves = split(layer, batch, steps);
+    let packed = tiles_pay(batch, halves) && pack_panels(Mat::dense(w_h, r, hs_n), Op::T, w_panels);
+    let w =
+        StepA { plain: Mat::dense(w_h_t, hs_n, r), panels: packed.then_some(&w_panels[..]), threads: halves.is_none() };
+    let pass = Pass::new(layer, params, sq, steps, lengths, w);
     let bufs = [Shared::new(dz), Shared::new(dr), Shared::new(ds)];
-    let g_peep = match split(layer, batch, steps) {
+    let g_local = match halves {
         // SAFETY (both arms): each call writes only the columns of its own sequences.
         Some(h) => {
             let (mut first, second) = rayon::join(
@@ -411,13 +436,12 @@ fn backward_impl<T: Real>(
         let earlier = Mat::dense(&tape.r[..(cols - batch) * hs_n], hs_n, cols - batch);
         mm(Threads::Auto, T::one(), g_wh, r, hs_n, later, Op::N, earlier, Op::T);
     }
-    if let Some((range, row0)) = &layer.bias {
-        add_row_sums(&mut grad[range.clone()], dz, r, *row0);
+    let (g_peep, g_bias) = g_local.split_at(g_local.len() - layer.bias.as_ref().map_or(0, |(range, _)| range.len()));
+    if let Some((range, _)) = &layer.bias {
+        grad[range.clone()].iter_mut().zip(g_bias).for_each(|(g, &v)| *g += v);
     }
     if let Some(range) = &layer.peep {
-        for (g, v) in grad[range.clone()].iter_mut().zip(&g_peep) {
-            *g += *v;
-        }
+        grad[range.clone()].iter_mut().zip(g_peep).for_each(|(g, &v)| *g += v);
     }
     if let Some(dx) = dx {
         let w_x = Mat::dense(&params[layer.w_x.clone()], r, layer.inputs);
@@ -427,7 +451,8 @@ fn backward_impl<T: Real>(
 
 /// The time loop of the backward pass for sequences `seqs`: fills their columns of δ (`dz`),
 /// using `dr` and `ds` (their columns) as the errors carried back one step; returns their
-/// share of the peepholes' gradient.
+/// share of the peepholes' gradient followed by their share of the biases' (Σ_t δ(t), summed
+/// here while each column of δ is in cache).
 ///
 /// # Safety
 /// No other live reference may touch these sequences' columns of `[dz, dr, ds]`.
@@ -440,13 +465,12 @@ unsafe fn backward_steps<T: Real>(
     [dz, dr, ds]: &[Shared<T>; 3],
 ) -> Vec<T> {
     let layer = pass.layer;
-    let (sq, lengths) = (pass.sq, pass.lengths);
+    let lengths = pass.lengths;
     let batch = lengths.len();
-    let (c, r, hs_n, nb, cpb) = (layer.cells(), layer.rows(), layer.sources(), layer.blocks, layer.cells_per_block);
-    let (in_row, f_row, out_row) = (layer.in_row(), layer.forget_row(), layer.out_row());
-    let (p_in, p_f, p_out) = (pass.p_in, pass.p_f, pass.p_out);
-    let mut g_peep = vec![T::zero(); layer.peep.as_ref().map_or(0, |p| p.len())];
-    let gate_err = |dr: &[T], row: usize| if layer.gate_recurrence { dr[row] } else { T::zero() };
+    let (c, r, hs_n) = (layer.cells(), layer.rows(), layer.sources());
+    let n_peep = layer.peep.as_ref().map_or(0, |p| p.len());
+    let mut g_local = vec![T::zero(); n_peep + pass.bias.map_or(0, |(b, _)| b.len())];
+    let (g_peep, g_bias) = g_local.split_at_mut(n_peep);
     let (b0, n) = (seqs.start, seqs.len());
     // SAFETY: these sequences' columns of the carried errors, ours alone.
     let (dr, ds) = unsafe { (dr.slice(b0 * hs_n..(b0 + n) * hs_n), ds.slice(b0 * c..(b0 + n) * c)) };
@@ -486,59 +510,87 @@ unsafe fn backward_steps<T: Real>(
                     dz_f[k] = (d_s * ps[k]) * (y_f[k] * (one - y_f[k]));
                     ds_b[k] = d_s * y_f[k];
                 }
-                continue;
+            } else {
+                backward_column(pass, a_b, s_b, h_b, ps, dr_b, ds_b, dy_b, dz_b, g_peep);
             }
-            for j in 0..nb {
-                let cells = j * cpb..(j + 1) * cpb;
-                let y_out = a_b[out_row + j];
-                let mut d_out = gate_err(dr_b, out_row + j);
-                for k in cells.clone() {
-                    d_out += (dy_b[k] + dr_b[k]) * h_b[k];
-                }
-                let dz_out = d_out * sq.f.derivative_from_output(y_out);
-                dz_b[out_row + j] = dz_out;
-                let y_in = a_b[in_row + j];
-                let y_f = if layer.forget { a_b[f_row + j] } else { T::one() };
-                let mut d_in = gate_err(dr_b, in_row + j);
-                let mut d_f = if layer.forget { gate_err(dr_b, f_row + j) } else { T::zero() };
-                for k in cells.clone() {
-                    let e = dy_b[k] + dr_b[k];
-                    let mut d_s = ds_b[k] + e * y_out * sq.h.derivative_from_output(h_b[k]);
-                    if pass.peep {
-                        d_s += p_out[k] * dz_out;
-                    }
-                    dz_b[k] = d_s * y_in * sq.g.derivative_from_output(a_b[k]);
-                    d_in += d_s * a_b[k];
-                    d_f += d_s * ps[k];
-                    ds_b[k] = d_s; // ∂E/∂s(t) until the gates' δ are known
-                }
-                let dz_in = d_in * sq.f.derivative_from_output(y_in);
-                dz_b[in_row + j] = dz_in;
-                let dz_f = if layer.forget {
-                    let v = d_f * sq.f.derivative_from_output(y_f);
-                    dz_b[f_row + j] = v;
-                    v
-                } else {
-                    T::zero()
-                };
-                for k in cells {
-                    ds_b[k] *= y_f;
-                    if pass.peep {
-                        ds_b[k] += p_in[k] * dz_in;
-                        g_peep[k] += dz_in * ps[k];
-                        if layer.forget {
-                            ds_b[k] += p_f[k] * dz_f;
-                            g_peep[c + k] += dz_f * ps[k];
-                        }
-                        let out_at = if layer.forget { 2 * c } else { c };
-                        g_peep[out_at + k] += dz_out * s_b[k];
-                    }
-                }
+            if let Some((_, row0)) = pass.bias {
+                g_bias.iter_mut().zip(&dz_b[row0..]).for_each(|(g, &d)| *g += d);
             }
         }
         if t > 0 {
-            step_mm(T::zero(), dr, hs_n, n, pass.w, Op::N, Mat::dense(dz_t, r, n));
+            step_mm(T::zero(), dr, hs_n, n, pass.w, Mat::dense(dz_t, r, n));
         }
     }
-    g_peep
+    g_local
+}
+
+/// δ at one real column of a general layer (any S, gates, peepholes, gate recurrence): see the
+/// module's formulas. `ds_b` holds σ(t) on entry and σ(t − 1) on return; the peepholes'
+/// gradient is added to `g_peep`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn backward_column<T: Real>(
+    pass: &Pass<'_, T>,
+    a_b: &[T],
+    s_b: &[T],
+    h_b: &[T],
+    ps: &[T],
+    dr_b: &[T],
+    ds_b: &mut [T],
+    dy_b: &[T],
+    dz_b: &mut [T],
+    g_peep: &mut [T],
+) {
+    let (layer, sq) = (pass.layer, pass.sq);
+    let (c, nb, cpb) = (layer.cells(), layer.blocks, layer.cells_per_block);
+    let (in_row, f_row, out_row) = (layer.in_row(), layer.forget_row(), layer.out_row());
+    let (p_in, p_f, p_out) = (pass.p_in, pass.p_f, pass.p_out);
+    let gate_err = |row: usize| if layer.gate_recurrence { dr_b[row] } else { T::zero() };
+    for j in 0..nb {
+        let cells = j * cpb..(j + 1) * cpb;
+        let y_out = a_b[out_row + j];
+        let mut d_out = gate_err(out_row + j);
+        for k in cells.clone() {
+            d_out += (dy_b[k] + dr_b[k]) * h_b[k];
+        }
+        let dz_out = d_out * sq.f.derivative_from_output(y_out);
+        dz_b[out_row + j] = dz_out;
+        let y_in = a_b[in_row + j];
+        let y_f = if layer.forget { a_b[f_row + j] } else { T::one() };
+        let mut d_in = gate_err(in_row + j);
+        let mut d_f = if layer.forget { gate_err(f_row + j) } else { T::zero() };
+        for k in cells.clone() {
+            let e = dy_b[k] + dr_b[k];
+            let mut d_s = ds_b[k] + e * y_out * sq.h.derivative_from_output(h_b[k]);
+            if pass.peep {
+                d_s += p_out[k] * dz_out;
+            }
+            dz_b[k] = d_s * y_in * sq.g.derivative_from_output(a_b[k]);
+            d_in += d_s * a_b[k];
+            d_f += d_s * ps[k];
+            ds_b[k] = d_s; // ∂E/∂s(t) until the gates' δ are known
+        }
+        let dz_in = d_in * sq.f.derivative_from_output(y_in);
+        dz_b[in_row + j] = dz_in;
+        let dz_f = if layer.forget {
+            let v = d_f * sq.f.derivative_from_output(y_f);
+            dz_b[f_row + j] = v;
+            v
+        } else {
+            T::zero()
+        };
+        for k in cells {
+            ds_b[k] *= y_f;
+            if pass.peep {
+                ds_b[k] += p_in[k] * dz_in;
+                g_peep[k] += dz_in * ps[k];
+                if layer.forget {
+                    ds_b[k] += p_f[k] * dz_f;
+                    g_peep[c + k] += dz_f * ps[k];
+                }
+                let out_at = if layer.forget { 2 * c } else { c };
+                g_peep[out_at + k] += dz_out * s_b[k];
+            }
+        }
+    }
 }

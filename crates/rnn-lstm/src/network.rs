@@ -90,15 +90,27 @@ struct Work<T> {
     y_sel: Vec<T>,
     /// The inputs read by the head's shortcut, gathered, `I × n`.
     x_sel: Vec<T>,
+    /// The outputs of a gradient pass and ∂L/∂outputs, kept from pass to pass: a fresh buffer of
+    /// this size comes from `mmap` and costs its page faults and zeroing at every step.
+    out: DMatrix<T>,
+    d_out: DMatrix<T>,
 }
 
-impl<T> Default for Work<T> {
+impl<T: Real> Default for Work<T> {
     fn default() -> Self {
-        Self { tapes: Vec::new(), back: BackWork::default(), dy: Vec::new(), y_sel: Vec::new(), x_sel: Vec::new() }
+        Self {
+            tapes: Vec::new(),
+            back: BackWork::default(),
+            dy: Vec::new(),
+            y_sel: Vec::new(),
+            x_sel: Vec::new(),
+            out: DMatrix::from_vec(0, 0, Vec::new()),
+            d_out: DMatrix::from_vec(0, 0, Vec::new()),
+        }
     }
 }
 
-impl<T> Clone for Work<T> {
+impl<T: Real> Clone for Work<T> {
     fn clone(&self) -> Self {
         Self::default()
     }
@@ -331,7 +343,8 @@ impl<T: Real> Lstm<T> {
 
     /// The outputs of the last forward pass, or [`Error::NonFinite`] if they overflowed.
     fn checked_outputs(&mut self, batch: &SeqBatch<T>) -> Result<DMatrix<T>> {
-        let out = self.outputs(batch);
+        let mut out = DMatrix::from_vec(0, 0, Vec::new());
+        self.outputs_into(batch, &mut out);
         check_finite("LSTM outputs", out.as_slice())?;
         Ok(out)
     }
@@ -341,8 +354,9 @@ impl<T: Real> Lstm<T> {
         self.config.head.map_or(Readout::EveryStep, |h| h.readout)
     }
 
-    /// The outputs of the last forward pass.
-    fn outputs(&mut self, batch: &SeqBatch<T>) -> DMatrix<T> {
+    /// The outputs of the last forward pass, written over `out` (reshaped if it has another
+    /// shape; every element written).
+    fn outputs_into(&mut self, batch: &SeqBatch<T>, out: &mut DMatrix<T>) {
         let (steps, b) = (batch.steps(), batch.batch_size());
         let lengths = batch.lengths();
         let geometry = &self.geometry;
@@ -354,15 +368,19 @@ impl<T: Real> Lstm<T> {
             Readout::LastStep => (0..b).map(|k| (lengths[k] - 1) * b + k).collect(),
         };
         let n = cols.len();
+        let o = geometry.head.as_ref().map_or(c, |head| head.outputs);
+        if out.shape() != (o, n) {
+            *out = DMatrix::zeros(o, n);
+        }
         match &geometry.head {
             None => {
-                let mut out = DMatrix::zeros(c, n);
                 for (col_out, &col) in out.as_mut_slice().chunks_exact_mut(c).zip(&cols) {
                     if col / b < lengths[col % b] {
                         col_out.copy_from_slice(&r_top[col * hs..col * hs + c]);
+                    } else {
+                        col_out.fill(T::zero());
                     }
                 }
-                out
             }
             Some(head) => {
                 let o = head.outputs;
@@ -371,7 +389,6 @@ impl<T: Real> Lstm<T> {
                 for &col in &cols {
                     y_sel.extend_from_slice(&r_top[col * hs..col * hs + c]);
                 }
-                let mut out = DMatrix::zeros(o, n);
                 let w = Mat::dense(&self.params[head.w.clone()], o, c);
                 mm(Threads::Auto, T::zero(), out.as_mut_slice(), o, n, w, Op::N, Mat::dense(y_sel, c, n), Op::N);
                 if let Some(range) = &head.shortcut {
@@ -396,7 +413,6 @@ impl<T: Real> Lstm<T> {
                         column.fill(T::zero());
                     }
                 }
-                out
             }
         }
     }
@@ -428,9 +444,32 @@ impl<T: Real> Lstm<T> {
         self.check_batch(batch)?;
         let (targets, valid) = self.targets_for(batch)?;
         self.forward_pass(batch, state);
-        let out = self.checked_outputs(batch)?;
-        let mut d_out = DMatrix::zeros(out.nrows(), out.ncols());
-        let value = loss.value_and_gradient(out.as_view(), targets.as_view(), valid, &mut d_out)?;
+        let mut out = std::mem::replace(&mut self.work.out, DMatrix::from_vec(0, 0, Vec::new()));
+        let mut d_out = std::mem::replace(&mut self.work.d_out, DMatrix::from_vec(0, 0, Vec::new()));
+        let value = self.backprop(batch, loss, (&targets, valid), grad, &mut out, &mut d_out);
+        // The buffers go back whatever the outcome.
+        self.work.out = out;
+        self.work.d_out = d_out;
+        value
+    }
+
+    /// The loss of the last forward pass and its gradient by backpropagation, the outputs and
+    /// their errors in `out` and `d_out` (reused from pass to pass).
+    fn backprop(
+        &mut self,
+        batch: &SeqBatch<T>,
+        loss: Loss,
+        (targets, valid): (&DMatrix<T>, Option<&[bool]>),
+        grad: &mut [T],
+        out: &mut DMatrix<T>,
+        d_out: &mut DMatrix<T>,
+    ) -> Result<T> {
+        self.outputs_into(batch, out);
+        check_finite("LSTM outputs", out.as_slice())?;
+        if d_out.shape() != out.shape() {
+            *d_out = DMatrix::zeros(out.nrows(), out.ncols());
+        }
+        let value = loss.value_and_gradient(out.as_view(), targets.as_view(), valid, d_out)?;
         check_finite("LSTM loss", &[value])?;
         grad.fill(T::zero());
         let geometry = &self.geometry;
@@ -445,7 +484,7 @@ impl<T: Real> Lstm<T> {
         let nl = geometry.layers.len();
         {
             let dy = &mut work.dy[nl - 1];
-            dy.clear();
+            // Every element is written below (copied, a product with β = 0, or zeroed first).
             dy.resize(top.cells() * cols, T::zero());
             match &geometry.head {
                 None => dy.copy_from_slice(d_out.as_slice()),
@@ -472,6 +511,7 @@ impl<T: Real> Lstm<T> {
                         Readout::LastStep => {
                             let mut picked = vec![T::zero(); c * n];
                             mm(Threads::Auto, T::zero(), &mut picked, c, n, w, Op::T, d, Op::N);
+                            dy.fill(T::zero());
                             for k in 0..b {
                                 let col = (lengths[k] - 1) * b + k;
                                 dy[col * c..(col + 1) * c].copy_from_slice(&picked[k * c..(k + 1) * c]);
@@ -481,9 +521,6 @@ impl<T: Real> Lstm<T> {
                 }
             }
         }
-        // The outputs and their errors are in dy now: free them before the layers' passes.
-        drop(out);
-        drop(d_out);
         for l in (0..nl).rev() {
             let layer = &geometry.layers[l];
             let (below, rest) = work.dy.split_at_mut(l);
