@@ -464,6 +464,32 @@ impl<T: Real> Lstm<T> {
         out: &mut DMatrix<T>,
         d_out: &mut DMatrix<T>,
     ) -> Result<T> {
+        let nl = self.geometry.layers.len();
+        let (c, hs) = (self.geometry.top().cells(), self.geometry.top().sources());
+        let cols = batch.steps() * batch.batch_size();
+        self.work.dy.resize_with(nl, Vec::new);
+        if self.geometry.head.is_none() && hs == c && self.readout() == Readout::EveryStep {
+            // The outputs are the top layer's r as recorded (its padded columns, which hold the
+            // frozen state, are not valid targets): the loss reads them there and writes its
+            // gradient straight into the layer's dy, with no copy of either.
+            let r_top = &self.work.tapes[nl - 1].r[..c * cols];
+            check_finite("LSTM outputs", r_top)?;
+            let mut dy = std::mem::take(&mut self.work.dy[nl - 1]);
+            dy.resize(c * cols, T::zero());
+            let mut d = DMatrix::from_vec(c, cols, dy);
+            let value = loss.value_and_gradient(
+                nalgebra::DMatrixView::from_slice(r_top, c, cols),
+                targets.as_view(),
+                valid,
+                &mut d,
+            );
+            self.work.dy[nl - 1] = d.data.into();
+            let value = value?;
+            check_finite("LSTM loss", &[value])?;
+            grad.fill(T::zero());
+            self.backward_layers(batch, grad)?;
+            return Ok(value);
+        }
         self.outputs_into(batch, out);
         check_finite("LSTM outputs", out.as_slice())?;
         if d_out.shape() != out.shape() {
@@ -473,19 +499,14 @@ impl<T: Real> Lstm<T> {
         check_finite("LSTM loss", &[value])?;
         grad.fill(T::zero());
         let geometry = &self.geometry;
-        let (steps, b) = (batch.steps(), batch.batch_size());
+        let b = batch.batch_size();
         let lengths = batch.lengths();
-        let cols = steps * b;
-        let top = geometry.top();
         let readout = self.readout();
-        let sq = self.squash();
         let work = &mut self.work;
-        work.dy.resize_with(geometry.layers.len(), Vec::new);
-        let nl = geometry.layers.len();
         {
             let dy = &mut work.dy[nl - 1];
             // Every element is written below (copied, a product with β = 0, or zeroed first).
-            dy.resize(top.cells() * cols, T::zero());
+            dy.resize(c * cols, T::zero());
             match &geometry.head {
                 None => dy.copy_from_slice(d_out.as_slice()),
                 Some(head) => {
@@ -493,7 +514,7 @@ impl<T: Real> Lstm<T> {
                     let f = self.config.head.map_or(Activation::Identity, |h| h.activation);
                     f.backprop_slice(out.as_slice(), d_out.as_mut_slice());
                     let n = out.ncols();
-                    let c = top.cells();
+                    let c = self.geometry.top().cells();
                     let d = Mat::dense(d_out.as_slice(), o, n);
                     let y_sel = Mat::dense(&work.y_sel, c, n);
                     mm(Threads::Auto, T::zero(), &mut grad[head.w.clone()], o, c, d, Op::N, y_sel, Op::T);
@@ -521,7 +542,18 @@ impl<T: Real> Lstm<T> {
                 }
             }
         }
-        for l in (0..nl).rev() {
+        self.backward_layers(batch, grad)?;
+        Ok(value)
+    }
+
+    /// The layers' backward passes, from ∂E/∂y_c of the top layer in its `dy`; adds to `grad`.
+    fn backward_layers(&mut self, batch: &SeqBatch<T>, grad: &mut [T]) -> Result<()> {
+        let geometry = &self.geometry;
+        let (steps, b) = (batch.steps(), batch.batch_size());
+        let (lengths, cols) = (batch.lengths(), steps * b);
+        let sq = self.squash();
+        let work = &mut self.work;
+        for l in (0..geometry.layers.len()).rev() {
             let layer = &geometry.layers[l];
             let (below, rest) = work.dy.split_at_mut(l);
             let dy = &rest[0];
@@ -541,8 +573,7 @@ impl<T: Real> Lstm<T> {
             };
             layer::backward(layer, &self.params, sq, x, steps, lengths, &work.tapes[l], dy, &mut work.back, grad, dx);
         }
-        check_finite("LSTM gradient", grad)?;
-        Ok(value)
+        check_finite("LSTM gradient", grad)
     }
 }
 
