@@ -111,12 +111,7 @@ impl Activation {
             let xs32 = unsafe { &mut *(xs as *mut [T] as *mut [f32]) };
             match self {
                 Activation::Tanh => return crate::fast_tanh::tanh_f32(xs32),
-                Activation::Logistic => {
-                    xs32.iter_mut().for_each(|x| *x *= 0.5);
-                    crate::fast_tanh::tanh_f32(xs32);
-                    xs32.iter_mut().for_each(|x| *x = 0.5 + 0.5 * *x);
-                    return;
-                }
+                Activation::Logistic => return crate::fast_tanh::logistic_f32(xs32),
                 _ => {}
             }
         }

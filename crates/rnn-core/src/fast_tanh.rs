@@ -38,6 +38,44 @@ fn tanh_f32_impl(xs: &mut [f32]) {
     }
 }
 
+/// The logistic function on a slice of `f32`, σ(x) = ½ + ½·tanh(x/2), in one vectorised pass
+/// (the same operations, so the same results, as halving, [`tanh_f32`] and rescaling in turn).
+pub(crate) fn logistic_f32(xs: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (checked just above).
+            unsafe { logistic_f32_avx512(xs) };
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has AVX2 and FMA (checked just above).
+            unsafe { logistic_f32_avx2(xs) };
+            return;
+        }
+    }
+    logistic_f32_impl(xs);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn logistic_f32_avx512(xs: &mut [f32]) {
+    logistic_f32_impl(xs);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn logistic_f32_avx2(xs: &mut [f32]) {
+    logistic_f32_impl(xs);
+}
+
+#[inline(always)]
+fn logistic_f32_impl(xs: &mut [f32]) {
+    for x in xs.iter_mut() {
+        *x = 0.5 + 0.5 * tanh_rational(*x * 0.5);
+    }
+}
+
 /// tanh x ≈ x·p(x²)/q(x²) on x clamped to [−7.905, 7.905] (beyond which tanh rounds to ±1 in
 /// `f32`): the 13/6 rational approximation of Eigen's `ptanh_float`, branch-free (the two
 /// selects become blends) so that it vectorises. NaN stays NaN.

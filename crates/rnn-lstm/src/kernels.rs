@@ -123,38 +123,40 @@ pub(crate) struct StepA<'a, T> {
     pub threads: bool,
 }
 
-/// Packs the whole 32-row panels of op(A) (`op_a` = [`Op::T`] packs Aᵀ) for the `f32` AVX-512
-/// tiles: element (32p + l, kk) of op(A) goes to `out[(p·k + kk)·32 + l]`, k the columns of
-/// op(A). Returns whether it packed: only `f32` on a CPU with AVX-512 has those tiles.
-pub(crate) fn pack_panels<T: Real>(a: Mat<'_, T>, op_a: Op, out: &mut Vec<T>) -> bool {
+/// Packs the whole 32-row panels of A for the `f32` AVX-512 tiles: element (32p + l, kk) goes
+/// to `out[(p·k + kk)·32 + l]`, k the columns of A. Returns whether it packed: only `f32` on a
+/// CPU with AVX-512 has those tiles.
+pub(crate) fn pack_panels<T: Real>(a: Mat<'_, T>, out: &mut Vec<T>) -> bool {
     #[cfg(target_arch = "x86_64")]
     if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && std::arch::is_x86_feature_detected!("avx512f") {
-        let (m, k) = if op_a == Op::N { (a.rows, a.cols) } else { (a.cols, a.rows) };
-        let panels = m / 32;
+        let (panels, k) = (a.rows / 32, a.cols);
         out.clear();
-        out.resize(panels * k * 32, T::zero());
+        out.reserve(panels * k * 32);
         for p in 0..panels {
-            let panel = &mut out[p * k * 32..(p + 1) * k * 32];
-            match op_a {
-                Op::N => {
-                    for (kk, dst) in panel.chunks_exact_mut(32).enumerate() {
-                        dst.copy_from_slice(&a.data[kk * a.stride + 32 * p..kk * a.stride + 32 * p + 32]);
-                    }
-                }
-                Op::T => {
-                    for l in 0..32 {
-                        let row = &a.data[(32 * p + l) * a.stride..(32 * p + l) * a.stride + k];
-                        for (kk, &v) in row.iter().enumerate() {
-                            panel[kk * 32 + l] = v;
-                        }
-                    }
-                }
+            for kk in 0..k {
+                out.extend_from_slice(&a.data[kk * a.stride + 32 * p..kk * a.stride + 32 * p + 32]);
             }
         }
         return true;
     }
-    let _ = (a, op_a, out);
+    let _ = (a, out);
     false
+}
+
+/// `out` (`cols × rows`) ← the transpose of the column-major `rows × cols` matrix `m`, in
+/// square blocks that stay in the L1 cache (a plain loop reads `m` a row at a time, one cache
+/// line per element, and takes milliseconds at 2048 × 512).
+pub(crate) fn transpose<T: Real>(out: &mut [T], m: &[T], rows: usize, cols: usize) {
+    const BLOCK: usize = 32;
+    for i0 in (0..rows).step_by(BLOCK) {
+        for j0 in (0..cols).step_by(BLOCK) {
+            for i in i0..(i0 + BLOCK).min(rows) {
+                for j in j0..(j0 + BLOCK).min(cols) {
+                    out[i * cols + j] = m[j * rows + i];
+                }
+            }
+        }
+    }
 }
 
 widest_vectors! {
@@ -280,10 +282,18 @@ mod avx512 {
 
     use super::Mat;
 
+    /// The depth of a block of k: a tile's slice of its A panel (32 × 512 values, 64 KiB) is
+    /// read from memory once and from the L2 cache for the next column blocks, and B's (8 × 512,
+    /// 16 KiB) stays in the L1 cache. Only the backward products (k = 4H) go over it.
+    const KC: usize = 512;
+
     /// C += A·B over every whole tile: rows `0..32⌊m/32⌋` × columns `0..8⌊n/8⌋`, which it
-    /// returns, A from its packed panels (see [`super::pack_panels`]). Row blocks outside,
-    /// column blocks inside: each panel of A is read once per call and reused from the cache
-    /// for every column block.
+    /// returns, A from its packed panels (see [`super::pack_panels`]), B read in place. Blocks
+    /// of [`KC`] of the depth outside, then row panels, then column blocks: each block of a
+    /// panel of A is read from memory once per call and reused from the L1 cache for every
+    /// column block, and the block of B stays in cache for every panel. Each sum is still one
+    /// chain over k in order (the tile's partial sums go through C between blocks), so the
+    /// result does not depend on the blocking.
     #[target_feature(enable = "avx512f")]
     pub(super) fn tiles_32x8(
         c: &mut [f32],
@@ -294,55 +304,39 @@ mod avx512 {
         k: usize,
     ) -> (usize, usize) {
         let (rows, blocks) = (m / 32 * 32, n / 8);
-        // B's columns interleaved eight by eight: b8[(jb·k + kk)·8 + q] = B[kk, 8·jb + q], in a
-        // buffer of the thread's kept from call to call (this runs at every time step).
-        thread_local! {
-            static PACKED: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
-        }
-        PACKED.with_borrow_mut(|b8| {
-            b8.clear();
-            b8.resize(blocks * k * 8, 0.0);
-            for jb in 0..blocks {
-                for q in 0..8 {
-                    let col = &b.data[(8 * jb + q) * b.stride..(8 * jb + q) * b.stride + k];
-                    for (kk, &v) in col.iter().enumerate() {
-                        b8[(jb * k + kk) * 8 + q] = v;
+        for k0 in (0..k).step_by(KC) {
+            let kc = KC.min(k - k0);
+            for i in (0..rows).step_by(32) {
+                let panel = &a[(i * k + 32 * k0)..(i * k + 32 * (k0 + kc))];
+                for jb in 0..blocks {
+                    let bq: [&[f32]; 8] = std::array::from_fn(|q| {
+                        let col = (8 * jb + q) * b.stride + k0;
+                        &b.data[col..col + kc]
+                    });
+                    let mut acc: [__m512; 16] = [_mm512_setzero_ps(); 16];
+                    for (kk, col) in panel.chunks_exact(32).enumerate() {
+                        // SAFETY: `col` holds 32 values, read as two vectors of 16.
+                        let (a0, a1) =
+                            unsafe { (_mm512_loadu_ps(col.as_ptr()), _mm512_loadu_ps(col.as_ptr().add(16))) };
+                        for q in 0..8 {
+                            let wq = _mm512_set1_ps(bq[q][kk]);
+                            acc[2 * q] = _mm512_fmadd_ps(wq, a0, acc[2 * q]);
+                            acc[2 * q + 1] = _mm512_fmadd_ps(wq, a1, acc[2 * q + 1]);
+                        }
                     }
-                }
-            }
-            panels(c, m, rows, blocks, a, b8, k);
-        });
-        (rows, blocks * 8)
-    }
-
-    /// The tiles of [`tiles_32x8`] from the packed A and B.
-    #[target_feature(enable = "avx512f")]
-    fn panels(c: &mut [f32], m: usize, rows: usize, blocks: usize, a: &[f32], b8: &[f32], k: usize) {
-        for i in (0..rows).step_by(32) {
-            let panel = &a[i * k..(i + 32) * k];
-            for jb in 0..blocks {
-                let w_block = &b8[jb * k * 8..(jb + 1) * k * 8];
-                let mut acc: [__m512; 16] = [_mm512_setzero_ps(); 16];
-                for (col, w) in panel.chunks_exact(32).zip(w_block.chunks_exact(8)) {
-                    // SAFETY: `col` holds 32 values, read as two vectors of 16.
-                    let (a0, a1) = unsafe { (_mm512_loadu_ps(col.as_ptr()), _mm512_loadu_ps(col.as_ptr().add(16))) };
                     for q in 0..8 {
-                        let wq = _mm512_set1_ps(w[q]);
-                        acc[2 * q] = _mm512_fmadd_ps(wq, a0, acc[2 * q]);
-                        acc[2 * q + 1] = _mm512_fmadd_ps(wq, a1, acc[2 * q + 1]);
-                    }
-                }
-                for q in 0..8 {
-                    let j = 8 * jb + q;
-                    let cq = &mut c[j * m + i..j * m + i + 32];
-                    // SAFETY: `cq` holds 32 values, read and written as two vectors of 16.
-                    unsafe {
-                        let p = cq.as_mut_ptr();
-                        _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[2 * q]));
-                        _mm512_storeu_ps(p.add(16), _mm512_add_ps(_mm512_loadu_ps(p.add(16)), acc[2 * q + 1]));
+                        let j = 8 * jb + q;
+                        let cq = &mut c[j * m + i..j * m + i + 32];
+                        // SAFETY: `cq` holds 32 values, read and written as two vectors of 16.
+                        unsafe {
+                            let p = cq.as_mut_ptr();
+                            _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[2 * q]));
+                            _mm512_storeu_ps(p.add(16), _mm512_add_ps(_mm512_loadu_ps(p.add(16)), acc[2 * q + 1]));
+                        }
                     }
                 }
             }
         }
+        (rows, blocks * 8)
     }
 }

@@ -21,7 +21,7 @@ use rnn_core::linalg::{Op, Threads};
 use rnn_core::{Activation, Real};
 
 use crate::geometry::Layer;
-use crate::kernels::{Mat, StepA, mm, pack_panels, step_mm};
+use crate::kernels::{Mat, StepA, mm, pack_panels, step_mm, transpose};
 
 /// The layer's squashing functions.
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +67,8 @@ pub(crate) struct BackWork<T> {
     pub w_h_t: Vec<T>,
     /// W_hᵀ's 32-row panels packed for the step tiles (`f32` with AVX-512 only).
     pub w_panels: Vec<T>,
+    /// ∂E/∂W_x and ∂E/∂W_h over the second half of the steps, when two threads share them.
+    pub g_second: Vec<T>,
 }
 
 impl<T> Default for Tape<T> {
@@ -85,7 +87,14 @@ impl<T> Default for Tape<T> {
 
 impl<T> Default for BackWork<T> {
     fn default() -> Self {
-        Self { dz: Vec::new(), dr: Vec::new(), ds: Vec::new(), w_h_t: Vec::new(), w_panels: Vec::new() }
+        Self {
+            dz: Vec::new(),
+            dr: Vec::new(),
+            ds: Vec::new(),
+            w_h_t: Vec::new(),
+            w_panels: Vec::new(),
+            g_second: Vec::new(),
+        }
     }
 }
 
@@ -248,7 +257,7 @@ fn forward_impl<T: Real>(
     let Tape { a, s, hs, r: rs, s0, r0, w_panels } = tape;
     let w_h = Mat::dense(&params[layer.w_h.clone()], r, hs_n);
     let halves = split(layer, batch, steps);
-    let packed = tiles_pay(batch, halves) && pack_panels(w_h, Op::N, w_panels);
+    let packed = tiles_pay(batch, halves) && pack_panels(w_h, w_panels);
     let w = StepA { plain: w_h, panels: packed.then_some(&w_panels[..]), threads: halves.is_none() };
     let pass = Pass::new(layer, params, sq, steps, lengths, w);
     let bufs = [Shared::new(a), Shared::new(s), Shared::new(hs), Shared::new(rs)];
@@ -397,17 +406,12 @@ fn backward_impl<T: Real>(
     reuse(&mut work.dz, r * cols); // every column written: δ, or 0 at padding
     resize(&mut work.dr, hs_n * batch);
     resize(&mut work.ds, c * batch);
-    let BackWork { dz, dr, ds, w_h_t, w_panels } = work;
+    let BackWork { dz, dr, ds, w_h_t, w_panels, g_second } = work;
     let w_h = &params[layer.w_h.clone()];
-    w_h_t.clear();
-    w_h_t.resize(hs_n * r, T::zero());
-    for (i, row) in w_h_t.chunks_exact_mut(hs_n).enumerate() {
-        for (j, v) in row.iter_mut().enumerate() {
-            *v = w_h[j * r + i];
-        }
-    }
+    reuse(w_h_t, hs_n * r);
+    transpose(w_h_t, w_h, r, hs_n);
     let halves = split(layer, batch, steps);
-    let packed = tiles_pay(batch, halves) && pack_panels(Mat::dense(w_h, r, hs_n), Op::T, w_panels);
+    let packed = tiles_pay(batch, halves) && pack_panels(Mat::dense(w_h_t, hs_n, r), w_panels);
     let w =
         StepA { plain: Mat::dense(w_h_t, hs_n, r), panels: packed.then_some(&w_panels[..]), threads: halves.is_none() };
     let pass = Pass::new(layer, params, sq, steps, lengths, w);
@@ -425,16 +429,25 @@ fn backward_impl<T: Real>(
         None => unsafe { backward_steps(&pass, 0..batch, tape, dy, &bufs) },
     };
     // ∂E/∂W_x = δ xᵀ, ∂E/∂W_h = Σ_t δ(t) r(t−1)ᵀ, biases and peepholes.
+    // When the time loop ran on two threads, so do these products: the first half of the steps
+    // into the gradient, the second into scratch added after it (a split fixed by the sizes, so
+    // the sums' order, and the result, do not depend on the threads).
     let dz_all = Mat::dense(&dz[..], r, cols);
-    let g_wx = &mut grad[layer.w_x.clone()];
-    mm(Threads::Auto, T::one(), g_wx, r, layer.inputs, dz_all, Op::N, x, Op::T);
-    let g_wh = &mut grad[layer.w_h.clone()];
-    let dz_first = dz_all.columns(0, batch);
-    mm(Threads::Serial, T::one(), g_wh, r, hs_n, dz_first, Op::N, Mat::dense(&tape.r0, hs_n, batch), Op::T);
-    if steps > 1 {
-        let later = dz_all.columns(batch, cols - batch);
-        let earlier = Mat::dense(&tape.r[..(cols - batch) * hs_n], hs_n, cols - batch);
-        mm(Threads::Auto, T::one(), g_wh, r, hs_n, later, Op::N, earlier, Op::T);
+    let (n_wx, n_wh) = (r * layer.inputs, r * hs_n);
+    let (g_wx, g_wh) = two_mut(grad, layer.w_x.clone(), layer.w_h.clone());
+    match halves {
+        Some(_) if steps >= 2 => {
+            resize(g_second, n_wx + n_wh);
+            let (s_wx, s_wh) = g_second.split_at_mut(n_wx);
+            let mid = steps / 2;
+            rayon::join(
+                || weight_gradients(layer, Threads::Serial, g_wx, g_wh, dz_all, x, tape, batch, 0..mid),
+                || weight_gradients(layer, Threads::Serial, s_wx, s_wh, dz_all, x, tape, batch, mid..steps),
+            );
+            g_wx.iter_mut().zip(&*s_wx).for_each(|(g, &v)| *g += v);
+            g_wh.iter_mut().zip(&*s_wh).for_each(|(g, &v)| *g += v);
+        }
+        _ => weight_gradients(layer, Threads::Auto, g_wx, g_wh, dz_all, x, tape, batch, 0..steps),
     }
     let (g_peep, g_bias) = g_local.split_at(g_local.len() - layer.bias.as_ref().map_or(0, |(range, _)| range.len()));
     if let Some((range, _)) = &layer.bias {
@@ -446,6 +459,57 @@ fn backward_impl<T: Real>(
     if let Some(dx) = dx {
         let w_x = Mat::dense(&params[layer.w_x.clone()], r, layer.inputs);
         mm(Threads::Auto, T::zero(), dx, layer.inputs, cols, w_x, Op::T, dz_all, Op::N);
+    }
+}
+
+/// ∂E/∂W_x += Σ_t δ(t) x(t)ᵀ into `g_wx` and ∂E/∂W_h += Σ_t δ(t) r(t−1)ᵀ into `g_wh`, over the
+/// steps `range` of the batch (δ in `dz`, `R × TB`; r(−1) is the tape's starting state).
+#[allow(clippy::too_many_arguments)]
+fn weight_gradients<T: Real>(
+    layer: &Layer,
+    threads: Threads,
+    g_wx: &mut [T],
+    g_wh: &mut [T],
+    dz: Mat<'_, T>,
+    x: Mat<'_, T>,
+    tape: &Tape<T>,
+    batch: usize,
+    range: std::ops::Range<usize>,
+) {
+    let (r, hs_n) = (layer.rows(), layer.sources());
+    let (c0, n) = (range.start * batch, range.len() * batch);
+    mm(threads, T::one(), g_wx, r, layer.inputs, dz.columns(c0, n), Op::N, x.columns(c0, n), Op::T);
+    let mut first = range.start;
+    if first == 0 && !range.is_empty() {
+        mm(
+            Threads::Serial,
+            T::one(),
+            g_wh,
+            r,
+            hs_n,
+            dz.columns(0, batch),
+            Op::N,
+            Mat::dense(&tape.r0, hs_n, batch),
+            Op::T,
+        );
+        first = 1;
+    }
+    if range.end > first {
+        let n = (range.end - first) * batch;
+        let earlier = Mat { data: &tape.r[(first - 1) * batch * hs_n..], rows: hs_n, cols: n, stride: hs_n };
+        mm(threads, T::one(), g_wh, r, hs_n, dz.columns(first * batch, n), Op::N, earlier.columns(0, n), Op::T);
+    }
+}
+
+/// The two disjoint ranges `a` and `b` of `v`, mutable at once.
+fn two_mut<T>(v: &mut [T], a: std::ops::Range<usize>, b: std::ops::Range<usize>) -> (&mut [T], &mut [T]) {
+    assert!(a.end <= b.start || b.end <= a.start, "overlapping parameter ranges");
+    if a.start < b.start {
+        let (lo, hi) = v.split_at_mut(b.start);
+        (&mut lo[a], &mut hi[..b.end - b.start])
+    } else {
+        let (lo, hi) = v.split_at_mut(a.start);
+        (&mut hi[..a.end - a.start], &mut lo[b])
     }
 }
 

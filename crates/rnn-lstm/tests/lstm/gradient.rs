@@ -4,7 +4,7 @@
 //! masks, and the windows of truncated BPTT.
 
 use nalgebra::DMatrix;
-use rnn_core::{Activation, GradCheckOptions, Loss, SeqBatch, Sequence, check_gradient};
+use rnn_core::{Activation, Differentiable, GradCheckOptions, Loss, Parameters, SeqBatch, Sequence, check_gradient};
 use rnn_lstm::{Head, LstmConfig, Readout, WeightInit};
 
 /// A ragged batch of three sequences (lengths 5, 3, 1) with `inputs` and `outputs` rows.
@@ -181,4 +181,31 @@ fn a_layer_of_the_largest_standard_size() {
         report.analytic,
         report.numeric
     );
+}
+
+#[test]
+fn a_batch_split_over_two_threads_sums_its_sequences_gradients() {
+    // Big enough (R·H·B·T ≥ 2²²) for the time loops and the weight products to run in two halves
+    // of the batch and of the steps: with the summed squared error, the batch's gradient is the
+    // sum of its sequences' own, each computed alone (no split).
+    let (i, h, steps, b) = (16, 128, 20, 32);
+    let mut net = LstmConfig::torch(i, h, 1).seed(9).build::<f64>().unwrap();
+    let x = DMatrix::from_fn(i, steps * b, |r, c| ((r * 7 + c * 3) as f64 * 0.011).sin());
+    let y = DMatrix::from_fn(h, steps * b, |r, c| ((r + 5 * c) as f64 * 0.017).cos() * 0.5);
+    let batch = SeqBatch::new(x.clone(), Some(y.clone()), steps, b).unwrap();
+    let mut whole = vec![0.0; net.num_params()];
+    let loss = net.loss_and_gradient(&batch, Loss::SumSquared, &mut whole).unwrap();
+    let (mut sum, mut one, mut loss_sum) = (vec![0.0f64; net.num_params()], vec![0.0; net.num_params()], 0.0f64);
+    for k in 0..b {
+        let xs = DMatrix::from_fn(i, steps, |r, t| x[(r, t * b + k)]);
+        let ys = DMatrix::from_fn(h, steps, |r, t| y[(r, t * b + k)]);
+        let single = SeqBatch::new(xs, Some(ys), steps, 1).unwrap();
+        loss_sum += net.loss_and_gradient(&single, Loss::SumSquared, &mut one).unwrap();
+        sum.iter_mut().zip(&one).for_each(|(s, &g)| *s += g);
+    }
+    assert!((loss - loss_sum).abs() < 1e-9 * loss.abs(), "{loss} vs {loss_sum}");
+    let scale = sum.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    for (k, (a, s)) in whole.iter().zip(&sum).enumerate() {
+        assert!((a - s).abs() < 1e-10 * scale, "parameter {k}: {a} vs {s}");
+    }
 }

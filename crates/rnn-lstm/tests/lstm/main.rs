@@ -5,4 +5,5 @@ mod api;
 mod golden;
 mod gradient;
 mod online;
+mod rtrl_reference;
 mod training;
