@@ -343,6 +343,15 @@ impl<T: Real> Lstm<T> {
 
     /// The outputs of the last forward pass, or [`Error::NonFinite`] if they overflowed.
     fn checked_outputs(&mut self, batch: &SeqBatch<T>) -> Result<DMatrix<T>> {
+        let top = self.geometry.top();
+        let (c, cols) = (top.cells(), batch.steps() * batch.batch_size());
+        let full = batch.lengths().iter().all(|&len| len == batch.steps());
+        if self.geometry.head.is_none() && top.sources() == c && self.readout() == Readout::EveryStep && full {
+            // The outputs are the top layer's r as recorded: one copy, no zeroing first.
+            let r_top = &self.work.tapes[self.geometry.layers.len() - 1].r[..c * cols];
+            check_finite("LSTM outputs", r_top)?;
+            return Ok(DMatrix::from_vec(c, cols, r_top.to_vec()));
+        }
         let mut out = DMatrix::from_vec(0, 0, Vec::new());
         self.outputs_into(batch, &mut out);
         check_finite("LSTM outputs", out.as_slice())?;
