@@ -51,6 +51,8 @@ pub(crate) struct Tape<T> {
     pub r0: Vec<T>,
     /// W_h's 32-row panels packed for the step tiles (`f32` with AVX-512 only), once per pass.
     pub w_panels: Vec<T>,
+    /// W_x's, where the time loop computes W_x x(t) itself.
+    pub wx_panels: Vec<T>,
 }
 
 /// Scratch of a layer's backward pass.
@@ -81,6 +83,7 @@ impl<T> Default for Tape<T> {
             s0: Vec::new(),
             r0: Vec::new(),
             w_panels: Vec::new(),
+            wx_panels: Vec::new(),
         }
     }
 }
@@ -197,6 +200,8 @@ struct Pass<'a, T> {
     lengths: &'a [usize],
     /// W_h (forward) or W_hᵀ (backward), with its packed panels.
     w: StepA<'a, T>,
+    /// W_x and the input, where the forward loop computes W_x x(t) at each step itself.
+    input: Option<(StepA<'a, T>, Mat<'a, T>)>,
     p_in: &'a [T],
     p_f: &'a [T],
     p_out: &'a [T],
@@ -226,7 +231,7 @@ impl<'a, T: Real> Pass<'a, T> {
             && sq.g == Activation::Tanh
             && sq.h == Activation::Tanh;
         let bias = layer.bias.as_ref().map(|(range, row0)| (&params[range.clone()], *row0));
-        Self { layer, sq, steps, lengths, w, p_in, p_f, p_out, peep: peep.is_some(), bias, modern }
+        Self { layer, sq, steps, lengths, w, input: None, p_in, p_f, p_out, peep: peep.is_some(), bias, modern }
     }
 }
 
@@ -252,14 +257,23 @@ fn forward_impl<T: Real>(
     reuse(&mut tape.hs, c * cols);
     reuse(&mut tape.r, hs_n * cols);
     let w_x = Mat::dense(&params[layer.w_x.clone()], r, layer.inputs);
-    // The biases are added in the time loop, column by column, where the column is in cache.
-    mm(Threads::Auto, T::zero(), &mut tape.a, r, cols, w_x, Op::N, x, Op::N);
-    let Tape { a, s, hs, r: rs, s0, r0, w_panels } = tape;
-    let w_h = Mat::dense(&params[layer.w_h.clone()], r, hs_n);
     let halves = split(layer, batch, steps);
-    let packed = tiles_pay(batch, halves) && pack_panels(w_h, w_panels);
+    // W_x x(t) for every step at once, one product on every thread; or, where the time loop
+    // runs in two halves of the batch, at each step inside them (no product of its own to wait
+    // for). The biases are added in the time loop, column by column, where the column is in
+    // cache.
+    if halves.is_none() {
+        mm(Threads::Auto, T::zero(), &mut tape.a, r, cols, w_x, Op::N, x, Op::N);
+    }
+    let Tape { a, s, hs, r: rs, s0, r0, w_panels, wx_panels } = tape;
+    let w_h = Mat::dense(&params[layer.w_h.clone()], r, hs_n);
+    let tiles = tiles_pay(batch, halves);
+    let packed = tiles && pack_panels(w_h, w_panels);
     let w = StepA { plain: w_h, panels: packed.then_some(&w_panels[..]), threads: halves.is_none() };
-    let pass = Pass::new(layer, params, sq, steps, lengths, w);
+    let packed_x = halves.is_some() && tiles && pack_panels(w_x, wx_panels);
+    let wx = halves.map(|_| (StepA { plain: w_x, panels: packed_x.then_some(&wx_panels[..]), threads: false }, x));
+    let mut pass = Pass::new(layer, params, sq, steps, lengths, w);
+    pass.input = wx;
     let bufs = [Shared::new(a), Shared::new(s), Shared::new(hs), Shared::new(rs)];
     match halves {
         // SAFETY (both arms): each call writes only the columns of its own sequences.
@@ -311,6 +325,9 @@ unsafe fn forward_steps<T: Real>(
                 prev_r,
             )
         };
+        if let Some((w_x, x)) = pass.input {
+            step_mm(T::zero(), a_t, r, n, w_x, x.columns(col0, n));
+        }
         step_mm(T::one(), a_t, r, n, pass.w, Mat::dense(prev_r, hs_n, n));
         for bl in 0..n {
             let s_b = &mut s_t[bl * c..(bl + 1) * c];
