@@ -176,16 +176,23 @@ fn step_mm_impl<T: Real>(beta: T, c: &mut [T], m: usize, n: usize, a: StepA<'_, 
     if a.threads && m * n * k >= PARALLEL_STEP {
         return mm(Threads::Auto, beta, c, m, n, plain, Op::N, b, Op::N);
     }
-    if beta == T::zero() {
+    #[cfg(target_arch = "x86_64")]
+    let tiles = a.panels.is_some()
+        && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
+        && std::arch::is_x86_feature_detected!("avx512f");
+    #[cfg(not(target_arch = "x86_64"))]
+    let tiles = false;
+    // With β = 0 and every element of C in a whole tile, the tiles write C without reading it.
+    let overwrite = tiles && beta == T::zero() && m % 32 == 0 && n % 8 == 0;
+    if beta == T::zero() && !overwrite {
         c[..m * n].fill(T::zero());
-    } else if beta != T::one() {
+    } else if beta != T::zero() && beta != T::one() {
         c[..m * n].iter_mut().for_each(|v| *v *= beta);
     }
     let mut j = 0;
     #[cfg(target_arch = "x86_64")]
     if let Some(panels) = a.panels
-        && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
-        && std::arch::is_x86_feature_detected!("avx512f")
+        && tiles
     {
         // SAFETY: T is f32 (checked just above), so the slices have the same layout.
         let (c32, p32, b32) = unsafe {
@@ -196,7 +203,7 @@ fn step_mm_impl<T: Real>(beta: T, c: &mut [T], m: usize, n: usize, a: StepA<'_, 
             )
         };
         // SAFETY: the CPU has AVX-512F (checked above).
-        let (done_rows, done_cols) = unsafe { avx512::tiles_32x8(c32, m, n, p32, b32, k) };
+        let (done_rows, done_cols) = unsafe { avx512::tiles_32x8(c32, m, n, p32, b32, k, overwrite) };
         let mut jj = 0;
         while jj < done_cols {
             rows_from::<T, 16, 4>(c, m, done_rows, jj, plain, b, k);
@@ -288,7 +295,8 @@ mod avx512 {
     const KC: usize = 512;
 
     /// C += A·B over every whole tile: rows `0..32⌊m/32⌋` × columns `0..8⌊n/8⌋`, which it
-    /// returns, A from its packed panels (see [`super::pack_panels`]), B read in place. Blocks
+    /// returns, A from its packed panels (see [`super::pack_panels`]), B read in place; with
+    /// `overwrite` (β = 0 and all of C in whole tiles), C is written, not read. Blocks
     /// of [`KC`] of the depth outside, then row panels, then column blocks: each block of a
     /// panel of A is read from memory once per call and reused from the L1 cache for every
     /// column block, and the block of B stays in cache for every panel. Each sum is still one
@@ -302,6 +310,7 @@ mod avx512 {
         a: &[f32],
         b: Mat<'_, f32>,
         k: usize,
+        overwrite: bool,
     ) -> (usize, usize) {
         let (rows, blocks) = (m / 32 * 32, n / 8);
         for k0 in (0..k).step_by(KC) {
@@ -330,8 +339,13 @@ mod avx512 {
                         // SAFETY: `cq` holds 32 values, read and written as two vectors of 16.
                         unsafe {
                             let p = cq.as_mut_ptr();
-                            _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[2 * q]));
-                            _mm512_storeu_ps(p.add(16), _mm512_add_ps(_mm512_loadu_ps(p.add(16)), acc[2 * q + 1]));
+                            if overwrite && k0 == 0 {
+                                _mm512_storeu_ps(p, acc[2 * q]);
+                                _mm512_storeu_ps(p.add(16), acc[2 * q + 1]);
+                            } else {
+                                _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[2 * q]));
+                                _mm512_storeu_ps(p.add(16), _mm512_add_ps(_mm512_loadu_ps(p.add(16)), acc[2 * q + 1]));
+                            }
                         }
                     }
                 }
