@@ -183,7 +183,7 @@ fn step_mm_impl<T: Real>(beta: T, c: &mut [T], m: usize, n: usize, a: StepA<'_, 
     #[cfg(not(target_arch = "x86_64"))]
     let tiles = false;
     // With β = 0 and every element of C in a whole tile, the tiles write C without reading it.
-    let overwrite = tiles && beta == T::zero() && m % 32 == 0 && n % 8 == 0;
+    let overwrite = tiles && beta == T::zero() && m.is_multiple_of(32) && n.is_multiple_of(8);
     if beta == T::zero() && !overwrite {
         c[..m * n].fill(T::zero());
     } else if beta != T::zero() && beta != T::one() {
