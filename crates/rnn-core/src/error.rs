@@ -228,8 +228,44 @@ pub fn check_dim(what: &str, expected: usize, got: usize) -> Result<()> {
 /// assert!(rnn_core::error::check_finite("x", &[1.0f64, f64::NAN]).is_err());
 /// ```
 pub fn check_finite<T: crate::Real>(what: &str, values: &[T]) -> Result<()> {
-    // x·0 is 0 for a finite x and NaN for NaN or ±∞: summed in 16 lanes, a pass that vectorises
-    // tells whether every value is finite; only then is the first offender looked for.
+    if all_finite(values) {
+        return Ok(());
+    }
+    match values.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(index) => Err(Error::NonFinite { what: what.to_string(), index, value: values[index].as_f64() }),
+    }
+}
+
+/// Whether every value is finite, in one pass compiled for the widest vectors the CPU has (the
+/// models check every output and gradient, megabytes at a time).
+fn all_finite<T: crate::Real>(values: &[T]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f")]
+        fn avx512<T: crate::Real>(values: &[T]) -> bool {
+            all_finite_impl(values)
+        }
+        #[target_feature(enable = "avx2")]
+        fn avx2<T: crate::Real>(values: &[T]) -> bool {
+            all_finite_impl(values)
+        }
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (checked just above).
+            return unsafe { avx512(values) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { avx2(values) };
+        }
+    }
+    all_finite_impl(values)
+}
+
+/// x·0 is 0 for a finite x and NaN for NaN or ±∞: summed in 16 lanes, a pass that vectorises
+/// tells whether every value is finite.
+#[inline(always)]
+fn all_finite_impl<T: crate::Real>(values: &[T]) -> bool {
     let mut lanes = [T::zero(); 16];
     let chunks = values.chunks_exact(16);
     let rest = chunks.remainder();
@@ -238,12 +274,5 @@ pub fn check_finite<T: crate::Real>(what: &str, values: &[T]) -> Result<()> {
             *acc += v * T::zero();
         }
     }
-    let all_finite = lanes.iter().chain(rest).all(|v| v.is_finite());
-    if all_finite {
-        return Ok(());
-    }
-    match values.iter().position(|v| !v.is_finite()) {
-        None => Ok(()),
-        Some(index) => Err(Error::NonFinite { what: what.to_string(), index, value: values[index].as_f64() }),
-    }
+    lanes.iter().chain(rest).all(|v| v.is_finite())
 }
