@@ -1,79 +1,52 @@
-//! A vectorised tanh for `f32`: the logistic and tanh layers of every model spend much of
-//! their non-GEMM time here.
+//! A vectorised tanh and logistic for `f32`: the logistic and tanh layers of every model spend
+//! much of their non-GEMM time here.
 
-/// tanh on a slice of `f32`, vectorised for the CPU at hand.
-pub(crate) fn tanh_f32(xs: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F (checked just above).
-            unsafe { tanh_f32_avx512(xs) };
-            return;
+/// Generates `$name(xs: &mut [f32])`, which applies `$f` to every element in a loop compiled for
+/// the widest vector unit the CPU has (AVX-512, AVX2 + FMA, or the baseline).
+macro_rules! vectorised {
+    ($(#[$doc:meta])* $name:ident => $f:expr) => {
+        $(#[$doc])*
+        pub(crate) fn $name(xs: &mut [f32]) {
+            #[inline(always)]
+            fn each(xs: &mut [f32]) {
+                for x in xs.iter_mut() {
+                    *x = $f(*x);
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                fn avx512(xs: &mut [f32]) {
+                    each(xs)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                fn avx2(xs: &mut [f32]) {
+                    each(xs)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has AVX-512F (checked just above).
+                    return unsafe { avx512(xs) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                    // SAFETY: the CPU has AVX2 and FMA (checked just above).
+                    return unsafe { avx2(xs) };
+                }
+            }
+            each(xs)
         }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU has AVX2 and FMA (checked just above).
-            unsafe { tanh_f32_avx2(xs) };
-            return;
-        }
-    }
-    tanh_f32_impl(xs);
+    };
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-fn tanh_f32_avx512(xs: &mut [f32]) {
-    tanh_f32_impl(xs);
+vectorised! {
+    /// tanh on a slice of `f32`, vectorised for the CPU at hand.
+    tanh_f32 => tanh_rational
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn tanh_f32_avx2(xs: &mut [f32]) {
-    tanh_f32_impl(xs);
-}
-
-#[inline(always)]
-fn tanh_f32_impl(xs: &mut [f32]) {
-    for x in xs.iter_mut() {
-        *x = tanh_rational(*x);
-    }
-}
-
-/// The logistic function on a slice of `f32`, σ(x) = ½ + ½·tanh(x/2), in one vectorised pass
-/// (the same operations, so the same results, as halving, [`tanh_f32`] and rescaling in turn).
-pub(crate) fn logistic_f32(xs: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F (checked just above).
-            unsafe { logistic_f32_avx512(xs) };
-            return;
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU has AVX2 and FMA (checked just above).
-            unsafe { logistic_f32_avx2(xs) };
-            return;
-        }
-    }
-    logistic_f32_impl(xs);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-fn logistic_f32_avx512(xs: &mut [f32]) {
-    logistic_f32_impl(xs);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn logistic_f32_avx2(xs: &mut [f32]) {
-    logistic_f32_impl(xs);
-}
-
-#[inline(always)]
-fn logistic_f32_impl(xs: &mut [f32]) {
-    for x in xs.iter_mut() {
-        *x = 0.5 + 0.5 * tanh_rational(*x * 0.5);
-    }
+vectorised! {
+    /// The logistic function on a slice of `f32`, σ(x) = ½ + ½·tanh(x/2), in one vectorised pass
+    /// (the same operations, so the same results, as halving, [`tanh_f32`] and rescaling in
+    /// turn).
+    logistic_f32 => |x: f32| 0.5 + 0.5 * tanh_rational(x * 0.5)
 }
 
 /// tanh x ≈ x·p(x²)/q(x²) on x clamped to [−7.905, 7.905] (beyond which tanh rounds to ±1 in

@@ -313,22 +313,28 @@ mod avx512 {
         overwrite: bool,
     ) -> (usize, usize) {
         let (rows, blocks) = (m / 32 * 32, n / 8);
+        assert!(
+            blocks == 0 || (8 * blocks - 1) * b.stride + k <= b.data.len(),
+            "B holds the tiles' {} columns of {k} rows",
+            8 * blocks
+        );
+        assert!(a.len() >= rows * k, "A's packed panels hold {rows} rows of {k} columns");
         for k0 in (0..k).step_by(KC) {
             let kc = KC.min(k - k0);
             for i in (0..rows).step_by(32) {
                 let panel = &a[(i * k + 32 * k0)..(i * k + 32 * (k0 + kc))];
                 for jb in 0..blocks {
-                    let bq: [&[f32]; 8] = std::array::from_fn(|q| {
-                        let col = (8 * jb + q) * b.stride + k0;
-                        &b.data[col..col + kc]
-                    });
+                    // B[k0 + kk, 8·jb + q] is at b0[q·stride + kk], in bounds for kk < kc (asserted
+                    // at the top).
+                    let b0 = b.data[(8 * jb) * b.stride + k0..].as_ptr();
                     let mut acc: [__m512; 16] = [_mm512_setzero_ps(); 16];
                     for (kk, col) in panel.chunks_exact(32).enumerate() {
                         // SAFETY: `col` holds 32 values, read as two vectors of 16.
                         let (a0, a1) =
                             unsafe { (_mm512_loadu_ps(col.as_ptr()), _mm512_loadu_ps(col.as_ptr().add(16))) };
                         for q in 0..8 {
-                            let wq = _mm512_set1_ps(bq[q][kk]);
+                            // SAFETY: in bounds (see `b0`).
+                            let wq = _mm512_set1_ps(unsafe { *b0.add(q * b.stride + kk) });
                             acc[2 * q] = _mm512_fmadd_ps(wq, a0, acc[2 * q]);
                             acc[2 * q + 1] = _mm512_fmadd_ps(wq, a1, acc[2 * q + 1]);
                         }
