@@ -130,12 +130,19 @@ pub(crate) fn pack_panels<T: Real>(a: Mat<'_, T>, out: &mut Vec<T>) -> bool {
     #[cfg(target_arch = "x86_64")]
     if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && std::arch::is_x86_feature_detected!("avx512f") {
         let (panels, k) = (a.rows / 32, a.cols);
-        out.clear();
-        out.reserve(panels * k * 32);
-        for p in 0..panels {
-            for kk in 0..k {
-                out.extend_from_slice(&a.data[kk * a.stride + 32 * p..kk * a.stride + 32 * p + 32]);
+        out.resize(panels * k * 32, T::zero());
+        let pack = |first: usize, dst: &mut [T]| {
+            for (p, panel) in (first..).zip(dst.chunks_exact_mut(32 * k)) {
+                for (kk, d) in panel.chunks_exact_mut(32).enumerate() {
+                    d.copy_from_slice(&a.data[kk * a.stride + 32 * p..kk * a.stride + 32 * p + 32]);
+                }
             }
+        };
+        if out.len() >= PARALLEL_PASS && panels >= 2 {
+            let (d1, d2) = out.split_at_mut(panels / 2 * 32 * k);
+            rayon::join(|| pack(0, d1), || pack(panels / 2, d2));
+        } else {
+            pack(0, out);
         }
         return true;
     }
@@ -157,6 +164,43 @@ pub(crate) fn transpose<T: Real>(out: &mut [T], m: &[T], rows: usize, cols: usiz
             }
         }
     }
+}
+
+/// Slices of at least this many elements are checked, copied and packed in two halves on two
+/// threads: below, a fork-join costs about what it saves.
+const PARALLEL_PASS: usize = 1 << 19;
+
+/// [`rnn_core::error::check_finite`] in two halves on two threads for a long slice: the same
+/// answer, the first offender in order.
+pub(crate) fn check_finite_par<T: Real>(what: &str, values: &[T]) -> rnn_core::Result<()> {
+    if values.len() < PARALLEL_PASS {
+        return rnn_core::error::check_finite(what, values);
+    }
+    let half = values.len() / 2;
+    let (a, b) = values.split_at(half);
+    let (first, second) =
+        rayon::join(|| rnn_core::error::check_finite(what, a), || rnn_core::error::check_finite(what, b));
+    match (first, second) {
+        (Err(e), _) => Err(e),
+        (Ok(()), Err(rnn_core::Error::NonFinite { what, index, value })) => {
+            Err(rnn_core::Error::NonFinite { what, index: index + half, value })
+        }
+        (Ok(()), other) => other,
+    }
+}
+
+/// A copy of `values`, in two halves on two threads for a long slice (the new buffer's pages are
+/// first touched there too).
+pub(crate) fn copy_par<T: Real>(values: &[T]) -> Vec<T> {
+    if values.len() < PARALLEL_PASS {
+        return values.to_vec();
+    }
+    let mut out = vec![T::zero(); values.len()];
+    let half = values.len() / 2;
+    let (o1, o2) = out.split_at_mut(half);
+    let (v1, v2) = values.split_at(half);
+    rayon::join(|| o1.copy_from_slice(v1), || o2.copy_from_slice(v2));
+    out
 }
 
 widest_vectors! {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{LstmConfig, Readout, WeightInit};
 use crate::geometry::Geometry;
-use crate::kernels::{Mat, add_row_sums, mm};
+use crate::kernels::{Mat, add_row_sums, check_finite_par, copy_par, mm};
 use crate::layer::{self, BackWork, Squash, Tape};
 use crate::state::LstmState;
 
@@ -272,7 +272,7 @@ impl<T: Real> Lstm<T> {
                 0,
             ));
         }
-        check_finite("LSTM parameters", &self.params)
+        check_finite_par("LSTM parameters", &self.params)
     }
 
     fn squash(&self) -> Squash {
@@ -349,8 +349,8 @@ impl<T: Real> Lstm<T> {
         if self.geometry.head.is_none() && top.sources() == c && self.readout() == Readout::EveryStep && full {
             // The outputs are the top layer's r as recorded: one copy, no zeroing first.
             let r_top = &self.work.tapes[self.geometry.layers.len() - 1].r[..c * cols];
-            check_finite("LSTM outputs", r_top)?;
-            return Ok(DMatrix::from_vec(c, cols, r_top.to_vec()));
+            check_finite_par("LSTM outputs", r_top)?;
+            return Ok(DMatrix::from_vec(c, cols, copy_par(r_top)));
         }
         let mut out = DMatrix::from_vec(0, 0, Vec::new());
         self.outputs_into(batch, &mut out);
@@ -482,7 +482,7 @@ impl<T: Real> Lstm<T> {
             // frozen state, are not valid targets): the loss reads them there and writes its
             // gradient straight into the layer's dy, with no copy of either.
             let r_top = &self.work.tapes[nl - 1].r[..c * cols];
-            check_finite("LSTM outputs", r_top)?;
+            check_finite_par("LSTM outputs", r_top)?;
             let mut dy = std::mem::take(&mut self.work.dy[nl - 1]);
             dy.resize(c * cols, T::zero());
             let mut d = DMatrix::from_vec(c, cols, dy);
@@ -582,7 +582,7 @@ impl<T: Real> Lstm<T> {
             };
             layer::backward(layer, &self.params, sq, x, steps, lengths, &work.tapes[l], dy, &mut work.back, grad, dx);
         }
-        check_finite("LSTM gradient", grad)
+        check_finite_par("LSTM gradient", grad)
     }
 }
 

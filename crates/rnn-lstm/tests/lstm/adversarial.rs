@@ -566,3 +566,20 @@ fn set_torch_layer_misuse_changes_nothing() {
         invalid_config(other.set_torch_layer(0, &w_ih, &w_hh, &zero, &zero), needle);
     }
 }
+
+#[test]
+fn a_nan_deep_in_a_large_network_is_named_at_its_own_index() {
+    // 1.18 M parameters: the check runs in two halves on two threads; the second half's
+    // offender is reported at its index in the whole vector.
+    let mut net = LstmConfig::torch(64, 512, 1).build::<f32>().unwrap();
+    let at = net.num_params() - 7;
+    net.params_mut()[at] = f32::NAN;
+    let batch = SeqBatch::new(DMatrix::zeros(64, 2), None, 2, 1).unwrap();
+    match net.forward(&batch) {
+        Err(Error::NonFinite { what, index, .. }) => {
+            assert!(what.contains("parameters"), "{what}");
+            assert_eq!(index, at);
+        }
+        other => panic!("expected NonFinite, got {other:?}"),
+    }
+}
