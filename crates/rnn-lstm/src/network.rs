@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{LstmConfig, Readout, WeightInit};
 use crate::geometry::Geometry;
-use crate::kernels::{Mat, add_row_sums, check_finite_par, copy_par, mm};
+use crate::kernels::{Mat, add_row_sums, check_finite_par, checked_copy_par, mm};
 use crate::layer::{self, BackWork, Squash, Tape};
 use crate::state::LstmState;
 
@@ -349,8 +349,7 @@ impl<T: Real> Lstm<T> {
         if self.geometry.head.is_none() && top.sources() == c && self.readout() == Readout::EveryStep && full {
             // The outputs are the top layer's r as recorded: one copy, no zeroing first.
             let r_top = &self.work.tapes[self.geometry.layers.len() - 1].r[..c * cols];
-            check_finite_par("LSTM outputs", r_top)?;
-            return Ok(DMatrix::from_vec(c, cols, copy_par(r_top)));
+            return Ok(DMatrix::from_vec(c, cols, checked_copy_par("LSTM outputs", r_top)?));
         }
         let mut out = DMatrix::from_vec(0, 0, Vec::new());
         self.outputs_into(batch, &mut out);
