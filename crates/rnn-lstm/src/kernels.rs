@@ -1,10 +1,12 @@
-//! Matrix products on column-major slices (through [`rnn_core::linalg`]) and row sums.
+//! Matrix products on column-major slices (through [`rnn_core::linalg`]), the step tiles and
+//! their packing, and the parallel passes over long buffers.
 //!
 //! Shapes are internal invariants here (the network checks user input at its boundary), so the
 //! views panic on a mismatch rather than return errors.
 
 use nalgebra::{DMatrixView, DMatrixViewMut, Dyn, U1};
 use rnn_core::Real;
+pub(crate) use rnn_core::linalg::add_row_sums;
 use rnn_core::linalg::{Op, Threads, gemm_with};
 
 /// Generates `$name`, which runs `$body` compiled for the widest vector unit the CPU has
@@ -93,16 +95,6 @@ pub(crate) fn mm<T: Real>(
     gemm_with(threads, beta, &mut cv, T::one(), &a.view(), op_a, &b.view(), op_b);
 }
 
-/// sums[k] += Σ_j m[row0 + k, j] over the `cols` columns of the `rows`-row matrix `m`.
-pub(crate) fn add_row_sums<T: Real>(sums: &mut [T], m: &[T], rows: usize, row0: usize) {
-    let n = sums.len();
-    for col in m.chunks_exact(rows) {
-        for (s, &v) in sums.iter_mut().zip(&col[row0..row0 + n]) {
-            *s += v;
-        }
-    }
-}
-
 /// A product of one time step of at least this many multiply-adds, in a time loop that runs on
 /// one thread (no batch split), goes to the `gemm` crate on every rayon thread; below, and in
 /// each half of a split batch (already one thread per half), to the register tiles on the
@@ -148,22 +140,6 @@ pub(crate) fn pack_panels<T: Real>(a: Mat<'_, T>, out: &mut Vec<T>) -> bool {
     }
     let _ = (a, out);
     false
-}
-
-/// `out` (`cols × rows`) ← the transpose of the column-major `rows × cols` matrix `m`, in
-/// square blocks that stay in the L1 cache (a plain loop reads `m` a row at a time, one cache
-/// line per element, and takes milliseconds at 2048 × 512).
-pub(crate) fn transpose<T: Real>(out: &mut [T], m: &[T], rows: usize, cols: usize) {
-    const BLOCK: usize = 32;
-    for i0 in (0..rows).step_by(BLOCK) {
-        for j0 in (0..cols).step_by(BLOCK) {
-            for i in i0..(i0 + BLOCK).min(rows) {
-                for j in j0..(j0 + BLOCK).min(cols) {
-                    out[i * cols + j] = m[j * rows + i];
-                }
-            }
-        }
-    }
 }
 
 /// Slices of at least this many elements are checked, copied and packed in two halves on two

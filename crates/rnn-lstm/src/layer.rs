@@ -21,7 +21,9 @@ use rnn_core::linalg::{Op, Threads};
 use rnn_core::{Activation, Real};
 
 use crate::geometry::Layer;
-use crate::kernels::{Mat, StepA, mm, pack_panels, step_mm, transpose};
+use rnn_core::linalg::transpose;
+
+use crate::kernels::{Mat, StepA, mm, pack_panels, step_mm};
 
 /// The layer's squashing functions.
 #[derive(Debug, Clone, Copy)]

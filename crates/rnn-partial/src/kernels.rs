@@ -111,15 +111,7 @@ fn rows_of<T: Real>(m: &[T], rows: usize, cols: usize, r0: usize, nr: usize) -> 
 }
 
 /// `out` (`cols × rows`) ← the transpose of `m` (`rows × cols`), both column-major.
-pub(crate) fn transpose<T: Real>(out: &mut [T], m: &[T], rows: usize, cols: usize) {
-    debug_assert_eq!(out.len(), rows * cols);
-    debug_assert_eq!(m.len(), rows * cols);
-    for (j, col) in m.chunks_exact(rows).enumerate() {
-        for (i, &v) in col.iter().enumerate() {
-            out[j + i * cols] = v;
-        }
-    }
-}
+pub(crate) use rnn_core::linalg::transpose;
 
 /// z ← f(z + b) column by column: `z` is `rows × n`, `bias` has `rows` entries.
 #[inline]
@@ -153,11 +145,7 @@ pub(crate) fn backprop_activation<T: Real>(y: &[T], delta: &mut [T], f: Activati
 pub(crate) fn row_sums<T: Real>(out: &mut [T], m: &[T], rows: usize) {
     debug_assert_eq!(out.len(), rows);
     out.fill(T::zero());
-    for col in m.chunks_exact(rows) {
-        for (o, &v) in out.iter_mut().zip(col) {
-            *o += v;
-        }
-    }
+    linalg::add_row_sums(out, m, rows, 0);
 }
 
 /// y ← y + x.
