@@ -17,6 +17,8 @@ pub mod persist;
 pub mod rng;
 pub mod scalar;
 pub mod sequence;
+#[cfg(target_arch = "x86_64")]
+pub mod simd;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod train;

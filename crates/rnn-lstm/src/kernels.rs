@@ -190,6 +190,35 @@ fn checked_halves<T: Real>(what: &str, values: &[T], out: Option<&mut [T]>) -> r
     }
 }
 
+/// The modern cell's update of one column (one sequence at one step), fused into one pass
+/// where it can run on AVX-512 in `f32` with C a multiple of 16: `z` holds the net inputs
+/// \[g; i; f; o\] (4C) and gets their activations, then s = f ⊙ s(t−1) + i ⊙ g, h = tanh(s),
+/// r = o ⊙ h. The same operations, in the same order, as the unfused loop on such a CPU, so the
+/// same results. Returns false (touching nothing) where it cannot run.
+#[inline(always)]
+pub(crate) fn modern_cell<T: Real>(z: &mut [T], s_prev: &[T], s: &mut [T], h: &mut [T], r: &mut [T]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
+        && s.len().is_multiple_of(16)
+        && std::arch::is_x86_feature_detected!("avx512f")
+    {
+        let f32s = |v: &[T]| -> &[f32] {
+            // SAFETY: T is f32 (checked above), so the slices have the same layout.
+            unsafe { &*(v as *const [T] as *const [f32]) }
+        };
+        #[allow(clippy::type_complexity)]
+        let f32m = |v: &mut [T]| -> &mut [f32] {
+            // SAFETY: as above.
+            unsafe { &mut *(v as *mut [T] as *mut [f32]) }
+        };
+        // SAFETY: the CPU has AVX-512F (checked above).
+        unsafe { avx512::modern_cell(f32m(z), f32s(s_prev), f32m(s), f32m(h), f32m(r)) };
+        return true;
+    }
+    let _ = (z, s_prev, s, h, r);
+    false
+}
+
 widest_vectors! {
     /// C ← β·C + A·B for one time step, B dense: see [`step_mm_impl`].
     step_mm => step_mm_impl(beta: T, c: &mut [T], m: usize, n: usize, a: StepA<'_, T>, b: Mat<'_, T>)
@@ -315,10 +344,42 @@ fn tile<T: Real, const MR: usize, const NR: usize>(
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use std::arch::x86_64::{
-        __m512, _mm512_add_ps, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
+        __m512, _mm512_add_ps, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mul_ps, _mm512_set1_ps, _mm512_setzero_ps,
+        _mm512_storeu_ps,
     };
 
+    use rnn_core::simd::{logistic_avx512, tanh_avx512};
+
     use super::Mat;
+
+    /// See [`super::modern_cell`]; C = `s.len()`, a multiple of 16.
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn modern_cell(z: &mut [f32], s_prev: &[f32], s: &mut [f32], h: &mut [f32], r: &mut [f32]) {
+        let c = s.len();
+        assert!(c.is_multiple_of(16) && z.len() == 4 * c && s_prev.len() == c && h.len() == c && r.len() == c);
+        let (zg, gates) = z.split_at_mut(c);
+        let (zi, rest) = gates.split_at_mut(c);
+        let (zf, zo) = rest.split_at_mut(c);
+        for k in (0..c).step_by(16) {
+            // SAFETY: every slice holds c values and k + 16 ≤ c (asserted above).
+            unsafe {
+                let act = |v: &mut [f32], f: fn(__m512) -> __m512| {
+                    let y = f(_mm512_loadu_ps(v.as_ptr().add(k)));
+                    _mm512_storeu_ps(v.as_mut_ptr().add(k), y);
+                    y
+                };
+                let g = act(zg, tanh_avx512);
+                let i = act(zi, logistic_avx512);
+                let f = act(zf, logistic_avx512);
+                let o = act(zo, logistic_avx512);
+                let sv = _mm512_add_ps(_mm512_mul_ps(f, _mm512_loadu_ps(s_prev.as_ptr().add(k))), _mm512_mul_ps(i, g));
+                _mm512_storeu_ps(s.as_mut_ptr().add(k), sv);
+                let hv = tanh_avx512(sv);
+                _mm512_storeu_ps(h.as_mut_ptr().add(k), hv);
+                _mm512_storeu_ps(r.as_mut_ptr().add(k), _mm512_mul_ps(o, hv));
+            }
+        }
+    }
 
     /// The depth of a block of k: a tile's slice of its A panel (32 × 512 values, 64 KiB) is
     /// read from memory once and from the L2 cache for the next column blocks, and B's (8 × 512,

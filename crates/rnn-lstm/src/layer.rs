@@ -344,6 +344,9 @@ unsafe fn forward_steps<T: Real>(
             if let Some((b, row0)) = pass.bias {
                 z[row0..row0 + b.len()].iter_mut().zip(b).for_each(|(z, &bk)| *z += bk);
             }
+            if pass.modern && crate::kernels::modern_cell(z, ps, s_b, &mut hs_t[bl * c..(bl + 1) * c], r_b) {
+                continue;
+            }
             if pass.modern {
                 sq.f.apply_slice(&mut z[c..]);
                 sq.g.apply_slice(&mut z[..c]);
