@@ -101,6 +101,10 @@ pub(crate) mod avx512 {
     /// p/q as p·r, r = rcp14(q) refined by one Newton step (relative error ≈ 2⁻²⁸ before the
     /// product's rounding), the result kept in [−1, 1]. NaN stays NaN (the min/max return their
     /// second operand, x, when it is NaN).
+    ///
+    /// # Safety
+    /// Called from code not compiled with AVX-512F, the caller must have checked that the CPU
+    /// has it (`is_x86_feature_detected!("avx512f")`).
     #[target_feature(enable = "avx512f")]
     #[inline]
     pub fn tanh(x: __m512) -> __m512 {
@@ -123,6 +127,9 @@ pub(crate) mod avx512 {
     }
 
     /// σ(x) = ½ + ½·tanh(x/2) on 16 lanes.
+    ///
+    /// # Safety
+    /// As [`tanh`].
     #[target_feature(enable = "avx512f")]
     #[inline]
     pub fn logistic(x: __m512) -> __m512 {
