@@ -219,7 +219,7 @@ impl<T: Real> Lstm<T> {
     pub fn forward_from(&mut self, batch: &SeqBatch<T>, state: &mut LstmState<T>) -> Result<DMatrix<T>> {
         self.check_state(state, batch.batch_size())?;
         self.check_batch(batch)?;
-        self.forward_pass(batch, Some(state));
+        self.forward_pass(batch, Some(state))?;
         let out = self.checked_outputs(batch)?;
         self.write_state(batch, state)?;
         Ok(out)
@@ -284,7 +284,8 @@ impl<T: Real> Lstm<T> {
     }
 
     /// The forward pass over every layer, from `state` or zero; the tapes hold the result.
-    fn forward_pass(&mut self, batch: &SeqBatch<T>, state: Option<&LstmState<T>>) {
+    /// [`Error::NonFinite`] if a net input overflowed (the gates' squashing would hide it).
+    fn forward_pass(&mut self, batch: &SeqBatch<T>, state: Option<&LstmState<T>>) -> Result<()> {
         let geometry = &self.geometry;
         let (steps, b) = (batch.steps(), batch.batch_size());
         let lengths = batch.lengths();
@@ -314,8 +315,18 @@ impl<T: Real> Lstm<T> {
                 let prev = &geometry.layers[l - 1];
                 Mat { data: &below[l - 1].r, rows: prev.cells(), cols: steps * b, stride: prev.sources() }
             };
-            layer::forward(layer, &self.params, sq, x, steps, lengths, tape);
+            if let Some(col) = layer::forward(layer, &self.params, sq, x, steps, lengths, tape) {
+                return Err(Error::NonFinite {
+                    what: format!(
+                        "LSTM net inputs of layer {l} at column t·B + b (a weighted sum overflowed; \
+                         the weights or inputs are too large)"
+                    ),
+                    index: col,
+                    value: f64::INFINITY,
+                });
+            }
         }
+        Ok(())
     }
 
     /// Copies each sequence's final state (its last real step) into `state`, or returns
@@ -451,7 +462,7 @@ impl<T: Real> Lstm<T> {
         check_dim("gradient length", self.params.len(), grad.len())?;
         self.check_batch(batch)?;
         let (targets, valid) = self.targets_for(batch)?;
-        self.forward_pass(batch, state);
+        self.forward_pass(batch, state)?;
         let mut out = std::mem::replace(&mut self.work.out, DMatrix::from_vec(0, 0, Vec::new()));
         let mut d_out = std::mem::replace(&mut self.work.d_out, DMatrix::from_vec(0, 0, Vec::new()));
         let value = self.backprop(batch, loss, (&targets, valid), grad, &mut out, &mut d_out);
@@ -476,10 +487,12 @@ impl<T: Real> Lstm<T> {
         let (c, hs) = (self.geometry.top().cells(), self.geometry.top().sources());
         let cols = batch.steps() * batch.batch_size();
         self.work.dy.resize_with(nl, Vec::new);
-        if self.geometry.head.is_none() && hs == c && self.readout() == Readout::EveryStep {
-            // The outputs are the top layer's r as recorded (its padded columns, which hold the
-            // frozen state, are not valid targets): the loss reads them there and writes its
-            // gradient straight into the layer's dy, with no copy of either.
+        let full = batch.lengths().iter().all(|&len| len == batch.steps());
+        if self.geometry.head.is_none() && hs == c && self.readout() == Readout::EveryStep && full {
+            // The outputs are the top layer's r as recorded (with no padded step, whose record
+            // holds the frozen state where the outputs hold zeros, and which a mask may count):
+            // the loss reads them there and writes its gradient straight into the layer's dy,
+            // with no copy of either.
             let r_top = &self.work.tapes[nl - 1].r[..c * cols];
             check_finite_par("LSTM outputs", r_top)?;
             let mut dy = std::mem::take(&mut self.work.dy[nl - 1]);
@@ -612,7 +625,7 @@ impl<T: Real> SequenceModel<T> for Lstm<T> {
     /// or `O × B` (last-step readout).
     fn forward(&mut self, batch: &SeqBatch<T>) -> Result<DMatrix<T>> {
         self.check_batch(batch)?;
-        self.forward_pass(batch, None);
+        self.forward_pass(batch, None)?;
         self.checked_outputs(batch)
     }
 }
@@ -626,7 +639,7 @@ impl<T: Real> Differentiable<T> for Lstm<T> {
     fn loss(&mut self, batch: &SeqBatch<T>, loss: Loss) -> Result<T> {
         self.check_batch(batch)?;
         let (targets, valid) = self.targets_for(batch)?;
-        self.forward_pass(batch, None);
+        self.forward_pass(batch, None)?;
         let out = self.checked_outputs(batch)?;
         let value = loss.value(out.as_view(), targets.as_view(), valid)?;
         check_finite("LSTM loss", &[value])?;

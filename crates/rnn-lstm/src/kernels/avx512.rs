@@ -15,17 +15,21 @@ use super::Mat;
 
 /// See [`super::modern_cell`]; C = `s.len()`, a multiple of 16.
 #[target_feature(enable = "avx512f")]
-pub(super) fn modern_cell(z: &mut [f32], s_prev: &[f32], s: &mut [f32], h: &mut [f32], r: &mut [f32]) {
+pub(super) fn modern_cell(z: &mut [f32], s_prev: &[f32], s: &mut [f32], h: &mut [f32], r: &mut [f32]) -> bool {
     let c = s.len();
     assert!(c.is_multiple_of(16) && z.len() == 4 * c && s_prev.len() == c && h.len() == c && r.len() == c);
     let (zg, gates) = z.split_at_mut(c);
     let (zi, rest) = gates.split_at_mut(c);
     let (zf, zo) = rest.split_at_mut(c);
+    // z·0 summed: NaN if any net input overflowed (or was NaN), which the activations would hide.
+    let mut check = _mm512_setzero_ps();
     for k in (0..c).step_by(16) {
         // SAFETY: every slice holds c values and k + 16 ≤ c (asserted above).
         unsafe {
-            let act = |v: &mut [f32], f: fn(__m512) -> __m512| {
-                let y = f(_mm512_loadu_ps(v.as_ptr().add(k)));
+            let mut act = |v: &mut [f32], f: fn(__m512) -> __m512| {
+                let x = _mm512_loadu_ps(v.as_ptr().add(k));
+                check = _mm512_fmadd_ps(x, _mm512_setzero_ps(), check);
+                let y = f(x);
                 _mm512_storeu_ps(v.as_mut_ptr().add(k), y);
                 y
             };
@@ -40,6 +44,10 @@ pub(super) fn modern_cell(z: &mut [f32], s_prev: &[f32], s: &mut [f32], h: &mut 
             _mm512_storeu_ps(r.as_mut_ptr().add(k), _mm512_mul_ps(o, hv));
         }
     }
+    let mut lanes = [0.0f32; 16];
+    // SAFETY: `lanes` holds 16 values.
+    unsafe { _mm512_storeu_ps(lanes.as_mut_ptr(), check) };
+    lanes.iter().all(|v| v.is_finite())
 }
 
 /// The depth of a block of k: a tile's slice of its A panel (32 × 512 values, 64 KiB) is

@@ -16,16 +16,19 @@ use rnn_core::linalg::{Op, Threads, gemm_with};
 /// result, is the same on every path (no reassociation, no fused multiply-add).
 macro_rules! widest_vectors {
     ($(#[$doc:meta])* $name:ident => $body:ident ($($arg:ident: $ty:ty),* $(,)?)) => {
+        widest_vectors! { $(#[$doc])* $name => $body ($($arg: $ty),*) -> () }
+    };
+    ($(#[$doc:meta])* $name:ident => $body:ident ($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty) => {
         $(#[$doc])*
-        pub(crate) fn $name<T: Real>($($arg: $ty),*) {
+        pub(crate) fn $name<T: Real>($($arg: $ty),*) -> $ret {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx512f,avx2,fma")]
-                fn avx512<T: Real>($($arg: $ty),*) {
+                fn avx512<T: Real>($($arg: $ty),*) -> $ret {
                     $body($($arg),*)
                 }
                 #[target_feature(enable = "avx2,fma")]
-                fn avx2<T: Real>($($arg: $ty),*) {
+                fn avx2<T: Real>($($arg: $ty),*) -> $ret {
                     $body($($arg),*)
                 }
                 if std::arch::is_x86_feature_detected!("avx512f") {
@@ -108,9 +111,10 @@ pub(crate) fn mm<T: Real>(
 /// where it can run on AVX-512 in `f32` with C a multiple of 16: `z` holds the net inputs
 /// \[g; i; f; o\] (4C) and gets their activations, then s = f ⊙ s(t−1) + i ⊙ g, h = tanh(s),
 /// r = o ⊙ h. The same operations, in the same order, as the unfused loop on such a CPU, so the
-/// same results. Returns false (touching nothing) where it cannot run.
+/// same results. Returns whether every net input was finite, or `None` (touching nothing) where
+/// it cannot run.
 #[inline(always)]
-pub(crate) fn modern_cell<T: Real>(z: &mut [T], s_prev: &[T], s: &mut [T], h: &mut [T], r: &mut [T]) -> bool {
+pub(crate) fn modern_cell<T: Real>(z: &mut [T], s_prev: &[T], s: &mut [T], h: &mut [T], r: &mut [T]) -> Option<bool> {
     #[cfg(target_arch = "x86_64")]
     if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
         && s.len().is_multiple_of(16)
@@ -126,9 +130,23 @@ pub(crate) fn modern_cell<T: Real>(z: &mut [T], s_prev: &[T], s: &mut [T], h: &m
             unsafe { &mut *(v as *mut [T] as *mut [f32]) }
         };
         // SAFETY: the CPU has AVX-512F (checked above).
-        unsafe { avx512::modern_cell(f32m(z), f32s(s_prev), f32m(s), f32m(h), f32m(r)) };
-        return true;
+        return Some(unsafe { avx512::modern_cell(f32m(z), f32s(s_prev), f32m(s), f32m(h), f32m(r)) });
     }
     let _ = (z, s_prev, s, h, r);
-    false
+    None
+}
+
+/// Whether every value is finite: x·0 is 0 for a finite x and NaN for NaN or ±∞, summed in 16
+/// lanes so that the pass vectorises inside the time loops' compiled-for-the-CPU code.
+#[inline(always)]
+pub(crate) fn finite<T: Real>(values: &[T]) -> bool {
+    let mut lanes = [T::zero(); 16];
+    let chunks = values.chunks_exact(16);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (acc, &v) in lanes.iter_mut().zip(chunk) {
+            *acc += v * T::zero();
+        }
+    }
+    lanes.iter().chain(rest).all(|v| v.is_finite())
 }

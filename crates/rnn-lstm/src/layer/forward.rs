@@ -6,11 +6,12 @@ use rnn_core::linalg::{Op, Threads};
 
 use super::{Pass, Shared, Squash, Tape, reuse, split, tiles_pay};
 use crate::geometry::Layer;
-use crate::kernels::{Mat, StepA, mm, pack_panels, step_mm};
+use crate::kernels::{Mat, StepA, finite, mm, pack_panels, step_mm};
 
 widest_vectors! {
     /// Runs the layer over `x` (`I × TB`, with column stride `x.stride`) from the state already
-    /// in `tape.s0`/`tape.r0`, filling the rest of `tape`.
+    /// in `tape.s0`/`tape.r0`, filling the rest of `tape`. Returns the first column (t·B + b)
+    /// where a net input overflowed, if one did: the gates' squashing would hide it.
     forward => forward_impl(
         layer: &Layer,
         params: &[T],
@@ -19,7 +20,7 @@ widest_vectors! {
         steps: usize,
         lengths: &[usize],
         tape: &mut Tape<T>,
-    )
+    ) -> Option<usize>
 }
 
 /// Runs the layer over `x` (`I × TB`, with column stride `x.stride`) from the state already in
@@ -33,7 +34,7 @@ fn forward_impl<T: Real>(
     steps: usize,
     lengths: &[usize],
     tape: &mut Tape<T>,
-) {
+) -> Option<usize> {
     let batch = lengths.len();
     let (c, r, hs_n) = (layer.cells(), layer.rows(), layer.sources());
     let cols = steps * batch;
@@ -65,10 +66,11 @@ fn forward_impl<T: Real>(
     match halves {
         // SAFETY (both arms): each call writes only the columns of its own sequences.
         Some(h) => {
-            rayon::join(
+            let (first, second) = rayon::join(
                 || unsafe { forward_steps(&pass, 0..h, &bufs, s0, r0) },
                 || unsafe { forward_steps(&pass, h..batch, &bufs, s0, r0) },
             );
+            first.into_iter().chain(second).min()
         }
         None => unsafe { forward_steps(&pass, 0..batch, &bufs, s0, r0) },
     }
@@ -85,7 +87,7 @@ unsafe fn forward_steps<T: Real>(
     [a, s, hs, rs]: &[Shared<T>; 4],
     s0: &[T],
     r0: &[T],
-) {
+) -> Option<usize> {
     let layer = pass.layer;
     let (sq, lengths) = (pass.sq, pass.lengths);
     let batch = lengths.len();
@@ -93,6 +95,11 @@ unsafe fn forward_steps<T: Real>(
     let (in_row, f_row, out_row) = (layer.in_row(), layer.forget_row(), layer.out_row());
     let (p_in, p_f, p_out) = (pass.p_in, pass.p_f, pass.p_out);
     let (b0, n) = (seqs.start, seqs.len());
+    // The first column whose net inputs overflowed (its gates would squash ±∞ to finite values).
+    let mut overflow: Option<usize> = None;
+    let mut flag = |col: usize| {
+        overflow.get_or_insert(col);
+    };
     for t in 0..pass.steps {
         let col0 = t * batch + b0;
         // SAFETY: step t's and step t − 1's columns of these sequences, disjoint, ours alone.
@@ -129,10 +136,18 @@ unsafe fn forward_steps<T: Real>(
             if let Some((b, row0)) = pass.bias {
                 z[row0..row0 + b.len()].iter_mut().zip(b).for_each(|(z, &bk)| *z += bk);
             }
-            if pass.modern && crate::kernels::modern_cell(z, ps, s_b, &mut hs_t[bl * c..(bl + 1) * c], r_b) {
+            if pass.modern
+                && let Some(finite) = crate::kernels::modern_cell(z, ps, s_b, &mut hs_t[bl * c..(bl + 1) * c], r_b)
+            {
+                if !finite {
+                    flag(col0 + bl);
+                }
                 continue;
             }
             if pass.modern {
+                if !finite(z) {
+                    flag(col0 + bl);
+                }
                 sq.f.apply_slice(&mut z[c..]);
                 sq.g.apply_slice(&mut z[..c]);
                 let (g, gates) = z.split_at(c);
@@ -159,6 +174,9 @@ unsafe fn forward_steps<T: Real>(
                     }
                 }
             }
+            if !finite(&z[..out_row]) {
+                flag(col0 + bl);
+            }
             sq.f.apply_slice(&mut z[in_row..out_row]);
             sq.g.apply_slice(&mut z[..c]);
             for j in 0..nb {
@@ -172,6 +190,9 @@ unsafe fn forward_steps<T: Real>(
                         z[out_row + j] += p_out[k] * s_b[k];
                     }
                 }
+            }
+            if !finite(&z[out_row..r]) {
+                flag(col0 + bl);
             }
             sq.f.apply_slice(&mut z[out_row..r]);
             let h_b = &mut hs_t[bl * c..(bl + 1) * c];
@@ -188,4 +209,5 @@ unsafe fn forward_steps<T: Real>(
             }
         }
     }
+    overflow
 }

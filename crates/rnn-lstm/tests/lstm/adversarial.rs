@@ -226,7 +226,8 @@ fn non_finite_weights_are_refused_everywhere_and_nothing_is_written() {
 
 #[test]
 fn finite_weights_that_overflow_give_an_error_not_nan_outputs() {
-    // No forget gate, identity squashing: s(t) = s(t−1) + y_in·net_c grows without bound.
+    // No forget gate, identity squashing, weights and inputs of 10³⁰⁰: the net inputs overflow
+    // (the squashing would hide it behind finite gates).
     let mut net = LstmConfig::new(1, 1, 1)
         .forget_gate(false)
         .squashing(Activation::Identity, Activation::Identity)
@@ -237,14 +238,14 @@ fn finite_weights_that_overflow_give_an_error_not_nan_outputs() {
     let before = net.clone();
     let x = DMatrix::from_element(1, 4, 1e300);
     let b = SeqBatch::new(x.clone(), Some(DMatrix::zeros(1, 4)), 4, 1).unwrap();
-    non_finite(net.run(&x), "output");
-    non_finite(net.forward(&b), "output");
-    non_finite(net.loss(&b, Loss::Mse), "output");
+    non_finite(net.run(&x), "net inputs");
+    non_finite(net.forward(&b), "net inputs");
+    non_finite(net.loss(&b, Loss::Mse), "net inputs");
     let mut grad = vec![0.0; net.num_params()];
-    non_finite(net.loss_and_gradient(&b, Loss::Mse, &mut grad), "output");
+    non_finite(net.loss_and_gradient(&b, Loss::Mse, &mut grad), "net inputs");
     let mut state = net.zero_state(1);
-    non_finite(net.forward_from(&b, &mut state), "output");
-    non_finite(net.loss_and_gradient_from(&b, Loss::Mse, &mut grad, &mut state), "output");
+    non_finite(net.forward_from(&b, &mut state), "net inputs");
+    non_finite(net.loss_and_gradient_from(&b, Loss::Mse, &mut grad, &mut state), "net inputs");
     // The state is left as it was, and stays usable.
     assert_eq!(state, net.zero_state(1));
     assert_eq!(net.params(), before.params());

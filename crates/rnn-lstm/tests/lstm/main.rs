@@ -2,6 +2,7 @@
 
 mod adversarial;
 mod api;
+mod fast_paths;
 mod golden;
 mod gradient;
 mod online;
