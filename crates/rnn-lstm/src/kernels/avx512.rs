@@ -1,8 +1,8 @@
 //! The `f32` AVX-512 kernels: the fused modern cell, and the step tile, 32 rows × 8 columns of C
 //! in 16 vector registers, enough independent chains of fused multiply-adds to keep both FMA
 //! units busy (the compiler will not keep more than 128 sums of the generic tile in registers).
-//! Each sum is the same chain, in the same order, as the generic tile's, so the result does not
-//! depend on which path ran.
+//! Up to a depth of `KC`, each sum is the same chain, in the same order, as the generic tile's,
+//! so the result does not depend on which path ran.
 
 use std::arch::x86_64::{
     __m512, _mm512_add_ps, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mul_ps, _mm512_set1_ps, _mm512_setzero_ps,
@@ -60,9 +60,9 @@ const KC: usize = 512;
 /// `overwrite` (β = 0 and all of C in whole tiles), C is written, not read. Blocks
 /// of [`KC`] of the depth outside, then row panels, then column blocks: each block of a
 /// panel of A is read from memory once per call and reused from the L1 cache for every
-/// column block, and the block of B stays in cache for every panel. Each sum is still one
-/// chain over k in order (the tile's partial sums go through C between blocks), so the
-/// result does not depend on the blocking.
+/// column block, and the block of B stays in cache for every panel. Each block's sum starts
+/// from zero and is then added to C, so a product deeper than [`KC`] rounds differently from
+/// one chain; the blocking is fixed by the sizes, so the result does not depend on the threads.
 #[target_feature(enable = "avx512f")]
 pub(super) fn tiles_32x8(
     c: &mut [f32],
