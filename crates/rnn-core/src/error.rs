@@ -228,7 +228,7 @@ pub fn check_dim(what: &str, expected: usize, got: usize) -> Result<()> {
 /// assert!(rnn_core::error::check_finite("x", &[1.0f64, f64::NAN]).is_err());
 /// ```
 pub fn check_finite<T: crate::Real>(what: &str, values: &[T]) -> Result<()> {
-    if all_finite(values) {
+    if all_finite_widest(values) {
         return Ok(());
     }
     match values.iter().position(|v| !v.is_finite()) {
@@ -239,16 +239,16 @@ pub fn check_finite<T: crate::Real>(what: &str, values: &[T]) -> Result<()> {
 
 /// Whether every value is finite, in one pass compiled for the widest vectors the CPU has (the
 /// models check every output and gradient, megabytes at a time).
-fn all_finite<T: crate::Real>(values: &[T]) -> bool {
+fn all_finite_widest<T: crate::Real>(values: &[T]) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx512f")]
         fn avx512<T: crate::Real>(values: &[T]) -> bool {
-            all_finite_impl(values)
+            all_finite(values)
         }
         #[target_feature(enable = "avx2")]
         fn avx2<T: crate::Real>(values: &[T]) -> bool {
-            all_finite_impl(values)
+            all_finite(values)
         }
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F (checked just above).
@@ -259,13 +259,19 @@ fn all_finite<T: crate::Real>(values: &[T]) -> bool {
             return unsafe { avx2(values) };
         }
     }
-    all_finite_impl(values)
+    all_finite(values)
 }
 
-/// x·0 is 0 for a finite x and NaN for NaN or ±∞: summed in 16 lanes, a pass that vectorises
-/// tells whether every value is finite.
+/// Whether every value is finite: x·0 is 0 for a finite x and NaN for NaN or ±∞, summed in 16
+/// lanes, a pass that vectorises. Always inlined, so that inside a loop compiled for wide
+/// vectors (a model's time loop) it uses them; [`check_finite`] is the standalone check.
+///
+/// ```
+/// assert!(rnn_core::error::all_finite(&[1.0f32, -2.0]));
+/// assert!(!rnn_core::error::all_finite(&[1.0f32, f32::INFINITY]));
+/// ```
 #[inline(always)]
-fn all_finite_impl<T: crate::Real>(values: &[T]) -> bool {
+pub fn all_finite<T: crate::Real>(values: &[T]) -> bool {
     let mut lanes = [T::zero(); 16];
     let chunks = values.chunks_exact(16);
     let rest = chunks.remainder();

@@ -136,17 +136,4 @@ pub(crate) fn modern_cell<T: Real>(z: &mut [T], s_prev: &[T], s: &mut [T], h: &m
     None
 }
 
-/// Whether every value is finite: x·0 is 0 for a finite x and NaN for NaN or ±∞, summed in 16
-/// lanes so that the pass vectorises inside the time loops' compiled-for-the-CPU code.
-#[inline(always)]
-pub(crate) fn finite<T: Real>(values: &[T]) -> bool {
-    let mut lanes = [T::zero(); 16];
-    let chunks = values.chunks_exact(16);
-    let rest = chunks.remainder();
-    for chunk in chunks {
-        for (acc, &v) in lanes.iter_mut().zip(chunk) {
-            *acc += v * T::zero();
-        }
-    }
-    lanes.iter().chain(rest).all(|v| v.is_finite())
-}
+pub(crate) use rnn_core::error::all_finite as finite;
