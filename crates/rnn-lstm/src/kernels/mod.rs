@@ -10,26 +10,29 @@ use rnn_core::Real;
 pub(crate) use rnn_core::linalg::add_row_sums;
 use rnn_core::linalg::{Op, Threads, gemm_with};
 
-/// Generates `$name`, which runs `$body` compiled for the widest vector unit the CPU has
-/// (AVX-512, AVX2 + FMA, or the baseline): the time loops are plain slice loops, vectorised by
-/// the compiler, and the baseline x86-64 target has only SSE2. The arithmetic, and so the
-/// result, is the same on every path (no reassociation, no fused multiply-add).
+/// Defines the function written inside it so that its body runs compiled for the widest
+/// vector unit the CPU has (AVX-512, AVX2 + FMA, or the baseline), chosen at run time: the time
+/// loops are plain slice loops, vectorised by the compiler, and the baseline x86-64 target has
+/// only SSE2. The arithmetic, and so the result, is the same on every path (no reassociation,
+/// no fused multiply-add the code does not write).
 macro_rules! widest_vectors {
-    ($(#[$doc:meta])* $name:ident => $body:ident ($($arg:ident: $ty:ty),* $(,)?)) => {
-        widest_vectors! { $(#[$doc])* $name => $body ($($arg: $ty),*) -> () }
-    };
-    ($(#[$doc:meta])* $name:ident => $body:ident ($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty) => {
+    (
+        $(#[$doc:meta])*
+        pub(crate) fn $name:ident<T: Real>($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block
+    ) => {
         $(#[$doc])*
-        pub(crate) fn $name<T: Real>($($arg: $ty),*) -> $ret {
+        pub(crate) fn $name<T: Real>($($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            fn body<T: Real>($($arg: $ty),*) $(-> $ret)? $body
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx512f,avx2,fma")]
-                fn avx512<T: Real>($($arg: $ty),*) -> $ret {
-                    $body($($arg),*)
+                fn avx512<T: Real>($($arg: $ty),*) $(-> $ret)? {
+                    body($($arg),*)
                 }
                 #[target_feature(enable = "avx2,fma")]
-                fn avx2<T: Real>($($arg: $ty),*) -> $ret {
-                    $body($($arg),*)
+                fn avx2<T: Real>($($arg: $ty),*) $(-> $ret)? {
+                    body($($arg),*)
                 }
                 if std::arch::is_x86_feature_detected!("avx512f") {
                     // SAFETY: the CPU has AVX-512F (checked just above), and AVX2 and FMA with it.
@@ -40,7 +43,7 @@ macro_rules! widest_vectors {
                     return unsafe { avx2($($arg),*) };
                 }
             }
-            $body($($arg),*)
+            body($($arg),*)
         }
     };
 }

@@ -57,64 +57,60 @@ pub(crate) fn pack_panels<T: Real>(a: Mat<'_, T>, out: &mut Vec<T>) -> bool {
 }
 
 widest_vectors! {
-    /// C ← β·C + A·B for one time step, B dense: see [`step_mm_impl`].
-    step_mm => step_mm_impl(beta: T, c: &mut [T], m: usize, n: usize, a: StepA<'_, T>, b: Mat<'_, T>)
-}
-
-/// C ← β·C + A·B for one time step, B dense. A product of [`PARALLEL_STEP`] multiply-adds or
-/// more that may use every thread goes through [`mm`]; the rest, on the calling thread,
-/// through register tiles of C: 32 × 8 in `f32` with AVX-512 (A from its packed panels), else
-/// 16 rows × 4 columns or 128 rows of one column (A read in place: a step's product is too
-/// small for packing it at every step to pay).
-#[inline(always)]
-fn step_mm_impl<T: Real>(beta: T, c: &mut [T], m: usize, n: usize, a: StepA<'_, T>, b: Mat<'_, T>) {
-    let plain = a.plain;
-    let k = plain.cols;
-    if a.threads && m * n * k >= PARALLEL_STEP {
-        return mm(Threads::Auto, beta, c, m, n, plain, Op::N, b, Op::N);
-    }
-    #[cfg(target_arch = "x86_64")]
-    let tiles = a.panels.is_some()
-        && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
-        && std::arch::is_x86_feature_detected!("avx512f");
-    #[cfg(not(target_arch = "x86_64"))]
-    let tiles = false;
-    // With β = 0 and every element of C in a whole tile, the tiles write C without reading it.
-    let overwrite = tiles && beta == T::zero() && m.is_multiple_of(32) && n.is_multiple_of(8);
-    if beta == T::zero() && !overwrite {
-        c[..m * n].fill(T::zero());
-    } else if beta != T::zero() && beta != T::one() {
-        c[..m * n].iter_mut().for_each(|v| *v *= beta);
-    }
-    let mut j = 0;
-    #[cfg(target_arch = "x86_64")]
-    if let Some(panels) = a.panels
-        && tiles
-    {
-        // SAFETY: T is f32 (checked just above), so the slices have the same layout.
-        let (c32, p32, b32) = unsafe {
-            (
-                &mut *(c as *mut [T] as *mut [f32]),
-                &*(panels as *const [T] as *const [f32]),
-                Mat { data: &*(b.data as *const [T] as *const [f32]), rows: b.rows, cols: b.cols, stride: b.stride },
-            )
-        };
-        // SAFETY: the CPU has AVX-512F (checked above).
-        let (done_rows, done_cols) = unsafe { avx512::tiles_32x8(c32, m, n, p32, b32, k, overwrite) };
-        let mut jj = 0;
-        while jj < done_cols {
-            rows_from::<T, 16, 4>(c, m, done_rows, jj, plain, b, k);
-            jj += 4;
+    /// C ← β·C + A·B for one time step, B dense. A product of [`PARALLEL_STEP`] multiply-adds or
+    /// more that may use every thread goes through [`mm`]; the rest, on the calling thread,
+    /// through register tiles of C: 32 × 8 in `f32` with AVX-512 (A from its packed panels), else
+    /// 16 rows × 4 columns or 128 rows of one column (A read in place: a step's product is too
+    /// small for packing it at every step to pay).
+    pub(crate) fn step_mm<T: Real>(beta: T, c: &mut [T], m: usize, n: usize, a: StepA<'_, T>, b: Mat<'_, T>) {
+        let plain = a.plain;
+        let k = plain.cols;
+        if a.threads && m * n * k >= PARALLEL_STEP {
+            return mm(Threads::Auto, beta, c, m, n, plain, Op::N, b, Op::N);
         }
-        j = done_cols;
-    }
-    while j + 4 <= n {
-        rows_from::<T, 16, 4>(c, m, 0, j, plain, b, k);
-        j += 4;
-    }
-    while j < n {
-        rows_from::<T, 128, 1>(c, m, 0, j, plain, b, k);
-        j += 1;
+        #[cfg(target_arch = "x86_64")]
+        let tiles = a.panels.is_some()
+            && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
+            && std::arch::is_x86_feature_detected!("avx512f");
+        #[cfg(not(target_arch = "x86_64"))]
+        let tiles = false;
+        // With β = 0 and every element of C in a whole tile, the tiles write C without reading it.
+        let overwrite = tiles && beta == T::zero() && m.is_multiple_of(32) && n.is_multiple_of(8);
+        if beta == T::zero() && !overwrite {
+            c[..m * n].fill(T::zero());
+        } else if beta != T::zero() && beta != T::one() {
+            c[..m * n].iter_mut().for_each(|v| *v *= beta);
+        }
+        let mut j = 0;
+        #[cfg(target_arch = "x86_64")]
+        if let Some(panels) = a.panels
+            && tiles
+        {
+            // SAFETY: T is f32 (checked just above), so the slices have the same layout.
+            let (c32, p32, b32) = unsafe {
+                (
+                    &mut *(c as *mut [T] as *mut [f32]),
+                    &*(panels as *const [T] as *const [f32]),
+                    Mat { data: &*(b.data as *const [T] as *const [f32]), rows: b.rows, cols: b.cols, stride: b.stride },
+                )
+            };
+            // SAFETY: the CPU has AVX-512F (checked above).
+            let (done_rows, done_cols) = unsafe { avx512::tiles_32x8(c32, m, n, p32, b32, k, overwrite) };
+            let mut jj = 0;
+            while jj < done_cols {
+                rows_from::<T, 16, 4>(c, m, done_rows, jj, plain, b, k);
+                jj += 4;
+            }
+            j = done_cols;
+        }
+        while j + 4 <= n {
+            rows_from::<T, 16, 4>(c, m, 0, j, plain, b, k);
+            j += 4;
+        }
+        while j < n {
+            rows_from::<T, 128, 1>(c, m, 0, j, plain, b, k);
+            j += 1;
+        }
     }
 }
 

@@ -9,10 +9,10 @@ use crate::geometry::Layer;
 use crate::kernels::{Mat, StepA, mm, pack_panels, step_mm};
 
 widest_vectors! {
-    /// Backpropagates through the layer: `dy` (`C × TB`) is ∂E/∂y_c(t) from above; adds ∂E/∂θ
-    /// to `grad` (the whole flat gradient) and writes ∂E/∂x (`I × TB`) to `dx` if given. The
-    /// state the batch started from is a constant.
-    backward => backward_impl(
+    /// Backpropagates through the layer: `dy` (`C × TB`) is ∂E/∂y_c(t) from above; adds ∂E/∂θ to
+    /// `grad` (the whole flat gradient) and writes ∂E/∂x (`I × TB`) to `dx` if given. The state
+    /// the batch started from is a constant.
+    pub(crate) fn backward<T: Real>(
         layer: &Layer,
         params: &[T],
         sq: Squash,
@@ -24,94 +24,78 @@ widest_vectors! {
         work: &mut BackWork<T>,
         grad: &mut [T],
         dx: Option<&mut [T]>,
-    )
-}
-
-/// Backpropagates through the layer: `dy` (`C × TB`) is ∂E/∂y_c(t) from above; adds ∂E/∂θ to
-/// `grad` (the whole flat gradient) and writes ∂E/∂x (`I × TB`) to `dx` if given. The state
-/// the batch started from is a constant.
-#[inline(always)]
-fn backward_impl<T: Real>(
-    layer: &Layer,
-    params: &[T],
-    sq: Squash,
-    x: Mat<'_, T>,
-    steps: usize,
-    lengths: &[usize],
-    tape: &Tape<T>,
-    dy: &[T],
-    work: &mut BackWork<T>,
-    grad: &mut [T],
-    dx: Option<&mut [T]>,
-) {
-    let batch = lengths.len();
-    let (c, r, hs_n) = (layer.cells(), layer.rows(), layer.sources());
-    let cols = steps * batch;
-    reuse(&mut work.dz, r * cols); // every column written: δ, or 0 at padding
-    resize(&mut work.dr, hs_n * batch);
-    resize(&mut work.ds, c * batch);
-    let BackWork { dz, dr, ds, w_h_t, w_panels, g_second } = work;
-    let w_h = &params[layer.w_h.clone()];
-    reuse(w_h_t, hs_n * r);
-    transpose(w_h_t, w_h, r, hs_n);
-    let halves = split(layer, batch, steps);
-    let packed = tiles_pay(batch, halves) && pack_panels(Mat::dense(w_h_t, hs_n, r), w_panels);
-    let w =
-        StepA { plain: Mat::dense(w_h_t, hs_n, r), panels: packed.then_some(&w_panels[..]), threads: halves.is_none() };
-    let pass = Pass::new(layer, params, sq, steps, lengths, w);
-    let bufs = [Shared::new(dz), Shared::new(dr), Shared::new(ds)];
-    let g_local = match halves {
-        // SAFETY (both arms): each call writes only the columns of its own sequences.
-        Some(h) => {
-            let (mut first, second) = rayon::join(
-                || unsafe { backward_steps(&pass, 0..h, tape, dy, &bufs) },
-                || unsafe { backward_steps(&pass, h..batch, tape, dy, &bufs) },
-            );
-            first.iter_mut().zip(&second).for_each(|(g, &v)| *g += v);
-            first
+    ) {
+        let batch = lengths.len();
+        let (c, r, hs_n) = (layer.cells(), layer.rows(), layer.sources());
+        let cols = steps * batch;
+        reuse(&mut work.dz, r * cols); // every column written: δ, or 0 at padding
+        resize(&mut work.dr, hs_n * batch);
+        resize(&mut work.ds, c * batch);
+        let BackWork { dz, dr, ds, w_h_t, w_panels, g_second } = work;
+        let w_h = &params[layer.w_h.clone()];
+        reuse(w_h_t, hs_n * r);
+        transpose(w_h_t, w_h, r, hs_n);
+        let halves = split(layer, batch, steps);
+        let packed = tiles_pay(batch, halves) && pack_panels(Mat::dense(w_h_t, hs_n, r), w_panels);
+        let w =
+            StepA { plain: Mat::dense(w_h_t, hs_n, r), panels: packed.then_some(&w_panels[..]), threads: halves.is_none() };
+        let pass = Pass::new(layer, params, sq, steps, lengths, w);
+        let bufs = [Shared::new(dz), Shared::new(dr), Shared::new(ds)];
+        let g_local = match halves {
+            // SAFETY (both arms): each call writes only the columns of its own sequences.
+            Some(h) => {
+                let (mut first, second) = rayon::join(
+                    || unsafe { backward_steps(&pass, 0..h, tape, dy, &bufs) },
+                    || unsafe { backward_steps(&pass, h..batch, tape, dy, &bufs) },
+                );
+                first.iter_mut().zip(&second).for_each(|(g, &v)| *g += v);
+                first
+            }
+            None => unsafe { backward_steps(&pass, 0..batch, tape, dy, &bufs) },
+        };
+        // ∂E/∂W_x = δ xᵀ, ∂E/∂W_h = Σ_t δ(t) r(t−1)ᵀ, biases and peepholes.
+        // When the time loop ran on two threads, so do these products: the first half of the steps
+        // into the gradient, the second into scratch added after it (a split fixed by the sizes, so
+        // the sums' order, and the result, do not depend on the threads).
+        let dz_all = Mat::dense(&dz[..], r, cols);
+        let (n_wx, n_wh) = (r * layer.inputs, r * hs_n);
+        let (g_wx, g_wh) = two_mut(grad, layer.w_x.clone(), layer.w_h.clone());
+        match halves {
+            Some(_) if steps >= 2 => {
+                reuse(g_second, n_wx + n_wh); // written with β = 0 below
+                let (s_wx, s_wh) = g_second.split_at_mut(n_wx);
+                let mid = steps / 2;
+                rayon::join(
+                    || weight_gradients(layer, Threads::Serial, T::one(), g_wx, g_wh, dz_all, x, tape, batch, 0..mid),
+                    || weight_gradients(layer, Threads::Serial, T::zero(), s_wx, s_wh, dz_all, x, tape, batch, mid..steps),
+                );
+                g_wx.iter_mut().zip(&*s_wx).for_each(|(g, &v)| *g += v);
+                g_wh.iter_mut().zip(&*s_wh).for_each(|(g, &v)| *g += v);
+            }
+            _ => weight_gradients(layer, Threads::Auto, T::one(), g_wx, g_wh, dz_all, x, tape, batch, 0..steps),
         }
-        None => unsafe { backward_steps(&pass, 0..batch, tape, dy, &bufs) },
-    };
-    // ∂E/∂W_x = δ xᵀ, ∂E/∂W_h = Σ_t δ(t) r(t−1)ᵀ, biases and peepholes.
-    // When the time loop ran on two threads, so do these products: the first half of the steps
-    // into the gradient, the second into scratch added after it (a split fixed by the sizes, so
-    // the sums' order, and the result, do not depend on the threads).
-    let dz_all = Mat::dense(&dz[..], r, cols);
-    let (n_wx, n_wh) = (r * layer.inputs, r * hs_n);
-    let (g_wx, g_wh) = two_mut(grad, layer.w_x.clone(), layer.w_h.clone());
-    match halves {
-        Some(_) if steps >= 2 => {
-            resize(g_second, n_wx + n_wh);
-            let (s_wx, s_wh) = g_second.split_at_mut(n_wx);
-            let mid = steps / 2;
-            rayon::join(
-                || weight_gradients(layer, Threads::Serial, g_wx, g_wh, dz_all, x, tape, batch, 0..mid),
-                || weight_gradients(layer, Threads::Serial, s_wx, s_wh, dz_all, x, tape, batch, mid..steps),
-            );
-            g_wx.iter_mut().zip(&*s_wx).for_each(|(g, &v)| *g += v);
-            g_wh.iter_mut().zip(&*s_wh).for_each(|(g, &v)| *g += v);
+        let (g_peep, g_bias) = g_local.split_at(g_local.len() - layer.bias.as_ref().map_or(0, |(range, _)| range.len()));
+        if let Some((range, _)) = &layer.bias {
+            grad[range.clone()].iter_mut().zip(g_bias).for_each(|(g, &v)| *g += v);
         }
-        _ => weight_gradients(layer, Threads::Auto, g_wx, g_wh, dz_all, x, tape, batch, 0..steps),
-    }
-    let (g_peep, g_bias) = g_local.split_at(g_local.len() - layer.bias.as_ref().map_or(0, |(range, _)| range.len()));
-    if let Some((range, _)) = &layer.bias {
-        grad[range.clone()].iter_mut().zip(g_bias).for_each(|(g, &v)| *g += v);
-    }
-    if let Some(range) = &layer.peep {
-        grad[range.clone()].iter_mut().zip(g_peep).for_each(|(g, &v)| *g += v);
-    }
-    if let Some(dx) = dx {
-        let w_x = Mat::dense(&params[layer.w_x.clone()], r, layer.inputs);
-        mm(Threads::Auto, T::zero(), dx, layer.inputs, cols, w_x, Op::T, dz_all, Op::N);
+        if let Some(range) = &layer.peep {
+            grad[range.clone()].iter_mut().zip(g_peep).for_each(|(g, &v)| *g += v);
+        }
+        if let Some(dx) = dx {
+            let w_x = Mat::dense(&params[layer.w_x.clone()], r, layer.inputs);
+            mm(Threads::Auto, T::zero(), dx, layer.inputs, cols, w_x, Op::T, dz_all, Op::N);
+        }
     }
 }
 
-/// ∂E/∂W_x += Σ_t δ(t) x(t)ᵀ into `g_wx` and ∂E/∂W_h += Σ_t δ(t) r(t−1)ᵀ into `g_wh`, over the
-/// steps `range` of the batch (δ in `dz`, `R × TB`; r(−1) is the tape's starting state).
+/// g_wx ← β·g_wx + Σ_t δ(t) x(t)ᵀ and g_wh ← β·g_wh + Σ_t δ(t) r(t−1)ᵀ over the steps `range`
+/// (not empty) of the batch (δ in `dz`, `R × TB`; r(−1) is the tape's starting state). With
+/// β = 0 the buffers are written, not read.
 #[allow(clippy::too_many_arguments)]
 fn weight_gradients<T: Real>(
     layer: &Layer,
     threads: Threads,
+    beta: T,
     g_wx: &mut [T],
     g_wh: &mut [T],
     dz: Mat<'_, T>,
@@ -122,12 +106,12 @@ fn weight_gradients<T: Real>(
 ) {
     let (r, hs_n) = (layer.rows(), layer.sources());
     let (c0, n) = (range.start * batch, range.len() * batch);
-    mm(threads, T::one(), g_wx, r, layer.inputs, dz.columns(c0, n), Op::N, x.columns(c0, n), Op::T);
-    let mut first = range.start;
+    mm(threads, beta, g_wx, r, layer.inputs, dz.columns(c0, n), Op::N, x.columns(c0, n), Op::T);
+    let (mut first, mut beta_h) = (range.start, beta);
     if first == 0 && !range.is_empty() {
         mm(
             Threads::Serial,
-            T::one(),
+            beta_h,
             g_wh,
             r,
             hs_n,
@@ -136,12 +120,12 @@ fn weight_gradients<T: Real>(
             Mat::dense(&tape.r0, hs_n, batch),
             Op::T,
         );
-        first = 1;
+        (first, beta_h) = (1, T::one());
     }
     if range.end > first {
         let n = (range.end - first) * batch;
         let earlier = Mat { data: &tape.r[(first - 1) * batch * hs_n..], rows: hs_n, cols: n, stride: hs_n };
-        mm(threads, T::one(), g_wh, r, hs_n, dz.columns(first * batch, n), Op::N, earlier.columns(0, n), Op::T);
+        mm(threads, beta_h, g_wh, r, hs_n, dz.columns(first * batch, n), Op::N, earlier.columns(0, n), Op::T);
     }
 }
 

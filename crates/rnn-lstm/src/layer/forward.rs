@@ -9,10 +9,9 @@ use crate::geometry::Layer;
 use crate::kernels::{Mat, StepA, finite, mm, pack_panels, step_mm};
 
 widest_vectors! {
-    /// Runs the layer over `x` (`I × TB`, with column stride `x.stride`) from the state already
-    /// in `tape.s0`/`tape.r0`, filling the rest of `tape`. Returns the first column (t·B + b)
-    /// where a net input overflowed, if one did: the gates' squashing would hide it.
-    forward => forward_impl(
+    /// Runs the layer over `x` (`I × TB`, with column stride `x.stride`) from the state already in
+    /// `tape.s0`/`tape.r0`, filling the rest of `tape`.
+    pub(crate) fn forward<T: Real>(
         layer: &Layer,
         params: &[T],
         sq: Squash,
@@ -20,59 +19,46 @@ widest_vectors! {
         steps: usize,
         lengths: &[usize],
         tape: &mut Tape<T>,
-    ) -> Option<usize>
-}
-
-/// Runs the layer over `x` (`I × TB`, with column stride `x.stride`) from the state already in
-/// `tape.s0`/`tape.r0`, filling the rest of `tape`.
-#[inline(always)]
-fn forward_impl<T: Real>(
-    layer: &Layer,
-    params: &[T],
-    sq: Squash,
-    x: Mat<'_, T>,
-    steps: usize,
-    lengths: &[usize],
-    tape: &mut Tape<T>,
-) -> Option<usize> {
-    let batch = lengths.len();
-    let (c, r, hs_n) = (layer.cells(), layer.rows(), layer.sources());
-    let cols = steps * batch;
-    // Every column of a, s and r is written (padding copies the state); h(s) is read at real
-    // steps only, where it is written.
-    reuse(&mut tape.a, r * cols);
-    reuse(&mut tape.s, c * cols);
-    reuse(&mut tape.hs, c * cols);
-    reuse(&mut tape.r, hs_n * cols);
-    let w_x = Mat::dense(&params[layer.w_x.clone()], r, layer.inputs);
-    let halves = split(layer, batch, steps);
-    // W_x x(t) for every step at once, one product on every thread; or, where the time loop
-    // runs in two halves of the batch, at each step inside them (no product of its own to wait
-    // for). The biases are added in the time loop, column by column, where the column is in
-    // cache.
-    if halves.is_none() {
-        mm(Threads::Auto, T::zero(), &mut tape.a, r, cols, w_x, Op::N, x, Op::N);
-    }
-    let Tape { a, s, hs, r: rs, s0, r0, w_panels, wx_panels } = tape;
-    let w_h = Mat::dense(&params[layer.w_h.clone()], r, hs_n);
-    let tiles = tiles_pay(batch, halves);
-    let packed = tiles && pack_panels(w_h, w_panels);
-    let w = StepA { plain: w_h, panels: packed.then_some(&w_panels[..]), threads: halves.is_none() };
-    let packed_x = halves.is_some() && tiles && pack_panels(w_x, wx_panels);
-    let wx = halves.map(|_| (StepA { plain: w_x, panels: packed_x.then_some(&wx_panels[..]), threads: false }, x));
-    let mut pass = Pass::new(layer, params, sq, steps, lengths, w);
-    pass.input = wx;
-    let bufs = [Shared::new(a), Shared::new(s), Shared::new(hs), Shared::new(rs)];
-    match halves {
-        // SAFETY (both arms): each call writes only the columns of its own sequences.
-        Some(h) => {
-            let (first, second) = rayon::join(
-                || unsafe { forward_steps(&pass, 0..h, &bufs, s0, r0) },
-                || unsafe { forward_steps(&pass, h..batch, &bufs, s0, r0) },
-            );
-            first.into_iter().chain(second).min()
+    ) -> Option<usize> {
+        let batch = lengths.len();
+        let (c, r, hs_n) = (layer.cells(), layer.rows(), layer.sources());
+        let cols = steps * batch;
+        // Every column of a, s and r is written (padding copies the state); h(s) is read at real
+        // steps only, where it is written.
+        reuse(&mut tape.a, r * cols);
+        reuse(&mut tape.s, c * cols);
+        reuse(&mut tape.hs, c * cols);
+        reuse(&mut tape.r, hs_n * cols);
+        let w_x = Mat::dense(&params[layer.w_x.clone()], r, layer.inputs);
+        let halves = split(layer, batch, steps);
+        // W_x x(t) for every step at once, one product on every thread; or, where the time loop
+        // runs in two halves of the batch, at each step inside them (no product of its own to wait
+        // for). The biases are added in the time loop, column by column, where the column is in
+        // cache.
+        if halves.is_none() {
+            mm(Threads::Auto, T::zero(), &mut tape.a, r, cols, w_x, Op::N, x, Op::N);
         }
-        None => unsafe { forward_steps(&pass, 0..batch, &bufs, s0, r0) },
+        let Tape { a, s, hs, r: rs, s0, r0, w_panels, wx_panels } = tape;
+        let w_h = Mat::dense(&params[layer.w_h.clone()], r, hs_n);
+        let tiles = tiles_pay(batch, halves);
+        let packed = tiles && pack_panels(w_h, w_panels);
+        let w = StepA { plain: w_h, panels: packed.then_some(&w_panels[..]), threads: halves.is_none() };
+        let packed_x = halves.is_some() && tiles && pack_panels(w_x, wx_panels);
+        let wx = halves.map(|_| (StepA { plain: w_x, panels: packed_x.then_some(&wx_panels[..]), threads: false }, x));
+        let mut pass = Pass::new(layer, params, sq, steps, lengths, w);
+        pass.input = wx;
+        let bufs = [Shared::new(a), Shared::new(s), Shared::new(hs), Shared::new(rs)];
+        match halves {
+            // SAFETY (both arms): each call writes only the columns of its own sequences.
+            Some(h) => {
+                let (first, second) = rayon::join(
+                    || unsafe { forward_steps(&pass, 0..h, &bufs, s0, r0) },
+                    || unsafe { forward_steps(&pass, h..batch, &bufs, s0, r0) },
+                );
+                first.into_iter().chain(second).min()
+            }
+            None => unsafe { forward_steps(&pass, 0..batch, &bufs, s0, r0) },
+        }
     }
 }
 
