@@ -356,9 +356,8 @@ impl<T: Real> Lstm<T> {
     fn checked_outputs(&mut self, batch: &SeqBatch<T>) -> Result<DMatrix<T>> {
         let top = self.geometry.top();
         let (c, cols) = (top.cells(), batch.steps() * batch.batch_size());
-        let full = batch.lengths().iter().all(|&len| len == batch.steps());
-        if self.geometry.head.is_none() && top.sources() == c && self.readout() == Readout::EveryStep && full {
-            // The outputs are the top layer's r as recorded: one copy, no zeroing first.
+        if self.outputs_are_the_record(batch) {
+            // One copy, no zeroing first.
             let r_top = &self.work.tapes[self.geometry.layers.len() - 1].r[..c * cols];
             return Ok(DMatrix::from_vec(c, cols, checked_copy_par("LSTM outputs", r_top)?));
         }
@@ -366,6 +365,17 @@ impl<T: Real> Lstm<T> {
         self.outputs_into(batch, &mut out);
         check_finite("LSTM outputs", out.as_slice())?;
         Ok(out)
+    }
+
+    /// Whether the outputs of `batch` are exactly the top layer's recorded r (C × TB): no head, no
+    /// gate recurrence (r is the cells alone), a readout at every step, and no padded step (whose
+    /// record holds the frozen state where the outputs hold zeros, and which a mask may count).
+    fn outputs_are_the_record(&self, batch: &SeqBatch<T>) -> bool {
+        let top = self.geometry.top();
+        self.geometry.head.is_none()
+            && top.sources() == top.cells()
+            && self.readout() == Readout::EveryStep
+            && batch.lengths().iter().all(|&len| len == batch.steps())
     }
 
     /// The columns the outputs are read at: every column, or each sequence's last real step.
@@ -484,14 +494,11 @@ impl<T: Real> Lstm<T> {
         d_out: &mut DMatrix<T>,
     ) -> Result<T> {
         let nl = self.geometry.layers.len();
-        let (c, hs) = (self.geometry.top().cells(), self.geometry.top().sources());
+        let c = self.geometry.top().cells();
         let cols = batch.steps() * batch.batch_size();
         self.work.dy.resize_with(nl, Vec::new);
-        let full = batch.lengths().iter().all(|&len| len == batch.steps());
-        if self.geometry.head.is_none() && hs == c && self.readout() == Readout::EveryStep && full {
-            // The outputs are the top layer's r as recorded (with no padded step, whose record
-            // holds the frozen state where the outputs hold zeros, and which a mask may count):
-            // the loss reads them there and writes its gradient straight into the layer's dy,
+        if self.outputs_are_the_record(batch) {
+            // The loss reads the outputs in the record and writes its gradient straight into the layer's dy,
             // with no copy of either.
             let r_top = &self.work.tapes[nl - 1].r[..c * cols];
             check_finite_par("LSTM outputs", r_top)?;
